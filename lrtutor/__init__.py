@@ -1,0 +1,16 @@
+"""lrtutor: the tested companion package of the learning-rate book.
+
+Modules, in the order the layers depend on one another:
+
+- :mod:`lrtutor.problems`: objectives with known answers and exact gradients;
+- :mod:`lrtutor.schedules`: learning-rate schedules as pure maps ``t -> eta_t``;
+- :mod:`lrtutor.optim`: gradient descent, momentum, AdaGrad, RMSprop, Adam, AdamW;
+- :mod:`lrtutor.train`: one training loop returning a trace, and batched sweeps;
+- :mod:`lrtutor.theory`: closed forms the chapters derive.
+
+Importing the package has no side effects.
+"""
+
+from lrtutor import problems, schedules, optim, train, theory  # noqa: F401
+
+__version__ = "0.1.0"

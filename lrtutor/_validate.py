@@ -1,0 +1,141 @@
+"""Argument checks shared by every public function of :mod:`lrtutor`.
+
+Each check raises :class:`TypeError` for a value of the wrong kind and
+:class:`ValueError` for a value out of range, and the message always names the
+parameter and the allowed range, e.g. ``"lr must be a finite number > 0, got -1"``.
+These helpers are private plumbing; they are not part of the lesson.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "check_real",
+    "check_int",
+    "check_bool",
+    "check_array",
+    "check_callable",
+]
+
+_OPS = {
+    ">": lambda v, b: v > b,
+    ">=": lambda v, b: v >= b,
+    "<": lambda v, b: v < b,
+    "<=": lambda v, b: v <= b,
+}
+
+
+def _range_text(low, high, low_op, high_op):
+    parts = []
+    if low is not None:
+        parts.append(f"{low_op} {low!r}")
+    if high is not None:
+        parts.append(f"{high_op} {high!r}")
+    return " and ".join(parts)
+
+
+def check_real(name, value, *, low=None, high=None, low_op=">=", high_op="<=",
+               allow_inf=False):
+    """Return ``value`` as a Python float after checking kind and range.
+
+    ``low``/``high`` bound the value with ``low_op`` (``">"`` or ``">="``) and
+    ``high_op`` (``"<"`` or ``"<="``). NaN is always rejected; infinity only
+    when ``allow_inf`` is false.
+
+    >>> check_real("lr", 0.1, low=0, low_op=">")
+    0.1
+    >>> check_real("lr", -1, low=0, low_op=">")
+    Traceback (most recent call last):
+    ...
+    ValueError: lr must be a finite number > 0, got -1
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    v = float(value)
+    rng = _range_text(low, high, low_op, high_op)
+    what = "a number" if allow_inf else "a finite number"
+    desc = f"{name} must be {what}" + (f" {rng}" if rng else "")
+    if np.isnan(v) or (not allow_inf and np.isinf(v)):
+        raise ValueError(f"{desc}, got {value!r}")
+    if low is not None and not _OPS[low_op](v, low):
+        raise ValueError(f"{desc}, got {value!r}")
+    if high is not None and not _OPS[high_op](v, high):
+        raise ValueError(f"{desc}, got {value!r}")
+    return v
+
+
+def check_int(name, value, *, low=None, high=None):
+    """Return ``value`` as a Python int in ``[low, high]`` (bounds inclusive).
+
+    Booleans and floats are rejected, even integral floats such as ``3.0``.
+
+    >>> check_int("step_size", 3, low=1)
+    3
+    >>> check_int("step_size", 0, low=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: step_size must be an integer >= 1, got 0
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    v = int(value)
+    rng = _range_text(low, high, ">=", "<=")
+    desc = f"{name} must be an integer" + (f" {rng}" if rng else "")
+    if (low is not None and v < low) or (high is not None and v > high):
+        raise ValueError(f"{desc}, got {value!r}")
+    return v
+
+
+def check_bool(name, value):
+    """Return ``value`` if it is a bool, else raise :class:`TypeError`."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__}")
+    return bool(value)
+
+
+def check_array(name, value, *, ndim=None, shape=None, finite=True, low=None,
+                low_op=">=", dtype=np.float64):
+    """Return ``value`` as a float64 array after checking shape and contents.
+
+    ``ndim`` may be an int or a tuple of allowed ints; ``shape`` may contain
+    ``None`` for a free axis. ``finite`` rejects NaN and infinity; ``low``
+    bounds every entry from below with ``low_op``.
+
+    >>> check_array("x0", [1.0, 2.0], ndim=1).dtype
+    dtype('float64')
+    >>> check_array("x0", [[1.0]], ndim=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: x0 must be an array with ndim 1, got shape (1, 1)
+    """
+    try:
+        arr = np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an array of real numbers, got "
+                        f"{type(value).__name__}") from None
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            want = allowed[0] if len(allowed) == 1 else " or ".join(map(str, allowed))
+            raise ValueError(f"{name} must be an array with ndim {want}, "
+                             f"got shape {arr.shape}")
+    if shape is not None:
+        if arr.ndim != len(shape) or any(
+                s is not None and s != a for s, a in zip(shape, arr.shape)):
+            want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
+            raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
+    if finite and not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must contain only finite numbers")
+    if low is not None and arr.size and not np.all(_OPS[low_op](arr, low)):
+        raise ValueError(f"{name} must have every entry {low_op} {low!r}")
+    return arr
+
+
+def check_callable(name, value):
+    """Return ``value`` if it is callable, else raise :class:`TypeError`."""
+    if not callable(value):
+        raise TypeError(f"{name} must be callable, got {type(value).__name__}")
+    return value

@@ -1,0 +1,48 @@
+"""Static checks of the committed notebooks (nbval checks their outputs)."""
+
+import json
+import pathlib
+import re
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted(p for p in (ROOT / "book").glob("**/*.ipynb")
+                   if "_build" not in p.parts and ".ipynb_checkpoints" not in p.parts)
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "book/ has no notebooks"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_a_clean_run(path):
+    nb = json.loads(path.read_text())
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    # nbval skips cells whose count is null: a clean run numbers them 1..n
+    assert [c["execution_count"] for c in code] == list(range(1, len(code) + 1))
+    for cell in code:
+        tags = cell["metadata"].get("tags", [])
+        for out in cell["outputs"]:
+            if "raises-exception" not in tags:
+                assert out["output_type"] != "error", cell["source"][:80]
+                assert out.get("name") != "stderr", "".join(out.get("text", ""))[:200]
+            text = json.dumps(out.get("data", {}).get("text/plain", ""))
+            assert not re.search(r" at 0x[0-9a-f]{6,}", text), "memory address in output"
+            assert "image/svg+xml" not in out.get("data", {}), "use PNG figures"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_structure(path):
+    nb = json.loads(path.read_text())
+    first = "".join(nb["cells"][0]["source"])
+    assert nb["cells"][0]["cell_type"] == "markdown"
+    assert len(re.findall(r"^# ", "".join(
+        "".join(c["source"]) + "\n" for c in nb["cells"] if c["cell_type"] == "markdown"),
+        flags=re.M)) == 1, "exactly one H1 title"
+    assert re.search(r"^\(\S+\)=$", first, flags=re.M), "first cell starts with a label"
+    sources = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    assert "np.random.seed" not in sources and "!pip" not in sources
+    toc = (ROOT / "_toc.yml").read_text()
+    assert f"book/{path.stem}" in toc, "notebook not listed in _toc.yml"

@@ -1,0 +1,155 @@
+"""Tests of lrtutor.train against closed forms and hand computations."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+from numpy.testing import assert_allclose, assert_array_equal
+
+from lrtutor import optim, problems, schedules, train
+
+
+def quad1(lam=4.0, star=1.0):
+    return problems.Quadratic.one_d(lam, minimizer=star)
+
+
+def test_run_matches_closed_form_iterate():
+    # theta_t = theta* + (1 - eta*lam)^t (theta_0 - theta*), written out here
+    lam, star, x0, eta = 4.0, 1.0, 3.0, 0.2
+    trace = train.run(quad1(lam, star), optim.SGD(lr=eta), [x0], steps=15)
+    expected = [star + (1 - eta * lam) ** t * (x0 - star) for t in range(16)]
+    assert_allclose(trace.params[:, 0], expected, rtol=1e-12)
+    assert_allclose(trace.losses, [0.5 * lam * (e - star) ** 2 for e in expected],
+                    rtol=1e-12, atol=1e-300)
+    assert_allclose(trace.grad_norms, [lam * abs(e - star) for e in expected[:-1]],
+                    rtol=1e-12)
+    assert_array_equal(trace.lrs, np.full(15, eta))
+    assert trace.diverged_at == -1 and not trace.diverged
+    assert trace.message() == f"ran 15 steps, final loss {trace.losses[-1]:.3e}"
+
+
+def test_divergence_step_is_reported_by_hand():
+    # lam = 1, eta = 2.5: theta_t = (-1.5)^t, loss 0.5 * 2.25^t; threshold 1e8 * max(0.5, 1)
+    trace = train.run(problems.Quadratic.one_d(1.0), optim.SGD(lr=2.5), [1.0], steps=100)
+    first = next(t for t in range(200) if 0.5 * 2.25 ** t > 1e8)
+    assert int(trace.diverged_at) == first
+    assert trace.message() == f"diverged at step {first}"
+    # frozen at the last finite iterate, NaN losses from the divergence on
+    assert_array_equal(trace.params[first:, 0], np.full(101 - first, (-1.5) ** (first - 1)))
+    assert np.all(np.isnan(trace.losses[first:]))
+    assert np.all(np.isfinite(trace.losses[:first]))
+    assert trace.params.shape == (101, 1)
+
+
+def test_overflow_to_inf_is_reported_without_warnings():
+    # with an enormous blowup factor only a non-finite loss can stop the run;
+    # pyproject turns any RuntimeWarning into an error, so this also checks silence
+    trace = train.run(problems.Quadratic.one_d(1.0), optim.SGD(lr=1e6), [1.0],
+                      steps=100, blowup=1e300)
+    # theta_t = (1 - 1e6)^t overflows the float64 square once |theta| > ~1.3e154
+    first = next(t for t in range(100) if 0.5 * (1e6 - 1) ** (2 * t) > 1e300)
+    assert int(trace.diverged_at) in (first, first + 1)
+    assert np.all(np.isfinite(trace.params))
+
+
+def test_sweep_rows_equal_single_runs_exactly():
+    q = problems.Quadratic.two_d(10.0, 1.0, angle=0.3)
+    etas = [0.01, 0.1, 0.19, 0.21]
+    x0 = [1.0, -2.0]
+    batch = train.sweep(q, optim.SGD(lr=1.0, momentum=0.5), etas, x0, steps=60)
+    for i, eta in enumerate(etas):
+        single = train.run(q, optim.SGD(lr=eta, momentum=0.5), x0, steps=60)
+        assert_array_equal(batch.params[:, i], single.params)
+        assert_array_equal(batch.diverged_at[i], single.diverged_at)
+        assert_array_equal(batch.lrs[:, i], single.lrs)
+    assert batch.diverged_at.shape == (4,)
+
+
+def test_schedule_rates_are_recorded():
+    sched = schedules.StepDecay(0.1, step_size=3, gamma=0.5)
+    trace = train.run(quad1(), optim.SGD(lr=sched), [3.0], steps=7)
+    assert_allclose(trace.lrs, [0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025], rtol=1e-15)
+
+
+def test_full_size_minibatch_equals_full_batch_gd():
+    X, y = problems.make_linear_data(n=50, rng=np.random.default_rng(1))
+    lin = problems.LinearRegression(X, y)
+    full = train.run(lin, optim.SGD(lr=0.3), [0.0, 0.0], steps=30)
+    mini = train.run(lin, optim.SGD(lr=0.3), [0.0, 0.0], steps=30,
+                     rng=np.random.default_rng(0), batch_size=50)
+    assert_allclose(mini.params, full.params, rtol=1e-12, atol=1e-14)
+
+
+def test_stochastic_runs_are_reproducible_and_noisy():
+    X, y = problems.make_linear_data(n=100, rng=np.random.default_rng(2))
+    lin = problems.LinearRegression(X, y)
+    a = train.run(lin, optim.SGD(lr=0.2), [0.0, 0.0], 200, rng=np.random.default_rng(5), batch_size=4)
+    b = train.run(lin, optim.SGD(lr=0.2), [0.0, 0.0], 200, rng=np.random.default_rng(5), batch_size=4)
+    c = train.run(lin, optim.SGD(lr=0.2), [0.0, 0.0], 200, rng=np.random.default_rng(6), batch_size=4)
+    assert_array_equal(a.params, b.params)
+    assert not np.array_equal(a.params, c.params)
+    # a constant rate leaves SGD in a noise ball above the least-squares loss
+    f_star = lin.loss(lin.minimizer)
+    assert np.all(a.losses[100:] > f_star)
+
+
+def test_all_runs_diverged_stops_early_and_fills_trace():
+    trace = train.sweep(problems.Quadratic.one_d(1.0), optim.SGD(lr=1.0), [3.0, 4.0],
+                        [1.0], steps=1000)
+    assert np.all(trace.diverged_at > 0)
+    assert trace.params.shape == (1001, 2, 1)
+    assert np.all(np.isfinite(trace.params))
+    assert_allclose(trace.lrs[-1], [3.0, 4.0])
+
+
+@given(kappa=st.floats(1.0, 100.0), frac=st.floats(0.05, 0.95))
+def test_central_theorem_below_critical_rate_converges(kappa, frac):
+    L = 2.0
+    q = problems.Quadratic(np.array([L / kappa, L]))
+    eta = frac * 2.0 / L
+    trace = train.run(q, optim.SGD(lr=eta), [1.0, 1.0], steps=200)
+    rho = max(abs(1 - eta * L / kappa), abs(1 - eta * L))
+    assert not trace.diverged
+    # the error norm is bounded by rho^t times the initial error
+    err = np.linalg.norm(trace.params[-1])
+    assert err <= rho ** 200 * np.sqrt(2) * (1 + 1e-9) + 1e-300
+
+
+@given(frac=st.floats(1.05, 3.0))
+def test_central_theorem_above_critical_rate_diverges(frac):
+    q = problems.Quadratic(np.array([0.5, 2.0]))
+    trace = train.run(q, optim.SGD(lr=frac * 2.0 / 2.0), [1.0, 1.0], steps=2000)
+    assert trace.diverged
+
+
+def test_bad_inputs_name_the_parameter():
+    q, sgd = quad1(), optim.SGD(lr=0.1)
+    with pytest.raises(ValueError, match="steps"):
+        train.run(q, sgd, [1.0], steps=-1)
+    with pytest.raises(TypeError, match="steps"):
+        train.run(q, sgd, [1.0], steps=2.5)
+    with pytest.raises(ValueError, match="blowup"):
+        train.run(q, sgd, [1.0], steps=5, blowup=1.0)
+    with pytest.raises(ValueError, match="x0"):
+        train.run(q, sgd, [[[1.0]]], steps=5)
+    with pytest.raises(ValueError, match="x0"):
+        train.run(q, sgd, [np.nan], steps=5)
+    with pytest.raises(TypeError, match="stochastic_grad"):
+        train.run(q, sgd, [1.0], steps=5, rng=np.random.default_rng(0), batch_size=2)
+    X, y = problems.make_linear_data(n=10, rng=np.random.default_rng(0))
+    with pytest.raises(TypeError, match="rng"):
+        train.run(problems.LinearRegression(X, y), sgd, [0.0, 0.0], steps=5, batch_size=2)
+    with pytest.raises(ValueError, match="lrs"):
+        train.sweep(q, sgd, [0.1, -0.1], [1.0], steps=5)
+    with pytest.raises(ValueError, match="index"):
+        train.sweep(q, sgd, [0.1, 0.2], [1.0], steps=5).message()
+
+
+def test_rate_at_and_repr():
+    assert train.rate_at(0.3, 7) == 0.3
+    assert train.rate_at(schedules.ExponentialDecay(1.0, 0.5), 3) == pytest.approx(0.125, rel=1e-15)
+    assert_array_equal(train.rate_at(np.array([0.1, 0.2]), 4), [0.1, 0.2])
+    trace = train.sweep(quad1(), optim.SGD(lr=0.1), [0.1, 0.6], [3.0], steps=10)
+    assert repr(trace) == "Trace(steps=10, batch_shape=(2,), dim=1, diverged_runs=1)"
+    assert math.isnan(trace.final_loss[1]) and trace.final_loss[0] > 0
