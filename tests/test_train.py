@@ -48,8 +48,9 @@ def test_overflow_to_inf_is_reported_without_warnings():
     trace = train.run(problems.Quadratic.one_d(1.0), optim.SGD(lr=1e6), [1.0],
                       steps=100, blowup=1e300)
     # theta_t = (1 - 1e6)^t overflows the float64 square once |theta| > ~1.3e154
-    first = next(t for t in range(100) if 0.5 * (1e6 - 1) ** (2 * t) > 1e300)
-    assert int(trace.diverged_at) in (first, first + 1)
+    # in logs: 0.5 * (1e6 - 1)^(2t) > 1e300 first at t = 26, where theta^2 also overflows
+    first = next(t for t in range(100) if math.log10(0.5) + 2 * t * math.log10(1e6 - 1) > 300)
+    assert int(trace.diverged_at) == first == 26
     assert np.all(np.isfinite(trace.params))
 
 
@@ -150,6 +151,8 @@ def test_rate_at_and_repr():
     assert train.rate_at(0.3, 7) == 0.3
     assert train.rate_at(schedules.ExponentialDecay(1.0, 0.5), 3) == pytest.approx(0.125, rel=1e-15)
     assert_array_equal(train.rate_at(np.array([0.1, 0.2]), 4), [0.1, 0.2])
-    trace = train.sweep(quad1(), optim.SGD(lr=0.1), [0.1, 0.6], [3.0], steps=10)
+    # eta = 1: error factor -3, loss 8 * 9^t passes 1e8 * 8 at t = 9
+    trace = train.sweep(quad1(), optim.SGD(lr=0.1), [0.1, 1.0], [3.0], steps=10)
+    assert trace.diverged_at.tolist() == [-1, 9]
     assert repr(trace) == "Trace(steps=10, batch_shape=(2,), dim=1, diverged_runs=1)"
     assert math.isnan(trace.final_loss[1]) and trace.final_loss[0] > 0

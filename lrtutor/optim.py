@@ -1,0 +1,744 @@
+r"""Optimizers: gradient descent, three forms of momentum, AdaGrad, RMSprop, Adam, AdamW.
+
+Every optimizer is a frozen dataclass of hyperparameters with two pure methods,
+in the shape optax made popular::
+
+    state = opt.init(params)
+    params, state = opt.update(grads, state, params)
+
+``state`` is a :class:`~typing.NamedTuple` whose ``count`` is the number of
+updates already applied (0 before the first) and whose other fields are
+buffers shaped like ``params`` (``None`` for a buffer the hyperparameters do
+not use). Nothing is modified in place. Invalid arguments raise
+:class:`TypeError` or :class:`ValueError` naming the argument.
+
+**Step counting.** In the formulas, :math:`t = 1, 2, \dots` numbers the update
+being made, so :math:`t = \texttt{state.count} + 1` during an update; it is the
+exponent in Adam's bias corrections. The rate :math:`\eta` of that update is
+``lr`` itself when it is a float, and ``lr(state.count)`` when it is a schedule,
+so ``lr(0)`` is the rate of the first update (the :mod:`lrtutor.schedules` and
+optax convention).
+
+**The learning rate** ``lr`` is a float :math:`> 0`; or a schedule, any
+callable ``t -> rate`` such as those of :mod:`lrtutor.schedules` (values finite
+and :math:`\ge 0`); or, for a sweep, a 1-D array of ``k`` positive rates with
+``params`` of shape ``(k, ...)``: row ``i`` then gets exactly the iterates of a
+separate run with the float ``lr[i]``.
+
+**Numbers** are those of ``torch.optim`` (torch 2.13) for the same
+hyperparameters; each class's Notes say where optax and Keras differ.
+:class:`HeavyBall` and :class:`EMAMomentum` are the two other ways of writing
+momentum, and their Notes give the exact conversions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, NamedTuple, Union
+
+import numpy as np
+
+from lrtutor._validate import check_array, check_bool, check_real
+
+__all__ = ["SGD", "HeavyBall", "EMAMomentum", "AdaGrad", "RMSprop", "Adam", "AdamW",
+           "SGDState", "VelocityState", "AdaGradState", "RMSpropState", "AdamState"]
+
+LearningRate = Union[float, Callable[[int], float], np.ndarray]
+
+
+# --- Shared plumbing: argument checks and the rate of one update -------------
+
+def _set(obj, **fields):
+    """Store validated values on a frozen dataclass (only from ``__post_init__``)."""
+    for name, value in fields.items():
+        object.__setattr__(obj, name, value)
+
+
+def _check_lr(lr):
+    """The field ``lr``: a float > 0, a schedule, or a read-only 1-D array > 0."""
+    if callable(lr):
+        return lr
+    if np.ndim(lr) == 0:
+        return check_real("lr", lr, low=0, low_op=">")
+    rates = check_array("lr", lr, ndim=1, low=0, low_op=">").copy()
+    rates.flags.writeable = False
+    return rates
+
+
+def _unit(name, value):
+    """A coefficient in [0, 1): momentum, beta, alpha."""
+    return check_real(name, value, low=0, high=1, high_op="<")
+
+
+def _nonneg(name, value):
+    """A finite coefficient >= 0: weight decay, eps, lr_decay, ..."""
+    return check_real(name, value, low=0)
+
+
+def _check_betas(betas):
+    """Adam's ``(beta1, beta2)``, each in [0, 1)."""
+    try:
+        n = len(betas)
+    except TypeError:
+        raise TypeError("betas must be a pair (beta1, beta2), got "
+                        f"{type(betas).__name__}") from None
+    if n != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {n} values")
+    return (_unit("betas[0]", betas[0]), _unit("betas[1]", betas[1]))
+
+
+def _zeros(params):
+    """A zero buffer shaped like ``params`` (checked as a float array)."""
+    return np.zeros_like(check_array("params", params, finite=False))
+
+
+def _check_pair(grads, params):
+    """``grads`` and ``params`` as float64 arrays of one shape (may be non-finite)."""
+    params = check_array("params", params, finite=False)
+    grads = check_array("grads", grads, finite=False)
+    if grads.shape != params.shape:
+        raise ValueError(f"grads must have the shape of params {params.shape}, "
+                         f"got {grads.shape}")
+    return grads, params
+
+
+def _rate(lr, count, params):
+    """The rate :math:`\\eta` of the update after ``count`` updates.
+
+    A float stays a float. A schedule is called with ``count`` and its value
+    checked (finite, >= 0). An array of ``k`` rates is reshaped to
+    ``(k, 1, ..., 1)`` so that row ``i`` of ``params`` gets ``lr[i]``.
+    """
+    rate = lr(count) if callable(lr) else lr
+    if isinstance(rate, np.ndarray) and rate.ndim == 0:
+        rate = rate[()]
+    if np.ndim(rate) == 0:
+        if callable(lr):            # a float field was checked in __post_init__
+            rate = check_real(f"lr({count})", rate, low=0)
+        return rate
+    if callable(lr):
+        rate = check_array(f"lr({count})", rate, ndim=1, low=0)
+    k = rate.shape[0]
+    if params.ndim == 0 or params.shape[0] != k:
+        raise ValueError(f"lr holds {k} rates, one per row, so params must have "
+                         f"shape ({k}, ...), got {params.shape}")
+    return rate.reshape((k,) + (1,) * (params.ndim - 1))
+
+
+def _l2(grads, params, weight_decay):
+    """The gradient of loss + (λ/2)‖θ‖², i.e. g + λθ (PyTorch's ``weight_decay``)."""
+    return grads + weight_decay * params if weight_decay else grads
+
+
+# --- Gradient descent and momentum, three ways -------------------------------
+
+class SGDState(NamedTuple):
+    """State of :class:`SGD`: ``count`` updates applied, momentum buffer ``buf``."""
+    count: int
+    buf: Any        # array like params; None when momentum == 0
+
+
+@dataclass(frozen=True)
+class SGD:
+    r"""Gradient descent, with PyTorch's momentum, dampening and Nesterov options.
+
+    With ``momentum=0`` this is plain gradient descent
+    :math:`\theta \leftarrow \theta - \eta g_t`; whether :math:`g_t` is a
+    full-batch or a mini-batch gradient is up to the caller. With momentum it
+    keeps PyTorch's buffer :math:`b_t`, a running sum of gradients, and the
+    rate multiplies the buffer *outside* it:
+
+    .. math::
+
+        g_t &\leftarrow g_t + \lambda\,\theta_{t-1} \\
+        b_1 &= g_1, \qquad b_t = \mu\,b_{t-1} + (1-\tau)\,g_t \quad (t > 1) \\
+        d_t &= \begin{cases} g_t + \mu\,b_t & \text{nesterov} \\
+                             b_t & \text{otherwise} \end{cases} \\
+        \theta_t &= \theta_{t-1} - \eta\,d_t
+
+    where :math:`\eta` is ``lr``, :math:`\mu` is ``momentum``, :math:`\tau` is
+    ``dampening``, :math:`\lambda` is ``weight_decay``, :math:`g_t` the
+    gradient passed to update :math:`t` (``t = state.count + 1``) and
+    :math:`\theta` the parameters.
+
+    Parameters
+    ----------
+    lr : float, schedule or array of shape (k,)
+        Learning rate :math:`\eta` (see the module docstring).
+    momentum : float, default 0.0
+        :math:`\mu \in [0, 1)`.
+    dampening : float, default 0.0
+        :math:`\tau \in [0, 1]`; not applied on the first update.
+    nesterov : bool, default False
+        Nesterov momentum; needs ``momentum > 0`` and ``dampening == 0``.
+    weight_decay : float, default 0.0
+        L2 coefficient :math:`\lambda \ge 0`, added to the gradient.
+
+    Notes
+    -----
+    Matches ``torch.optim.SGD`` exactly, including its first step
+    :math:`b_1 = g_1` (no dampening). ``optax.sgd(lr, momentum=mu,
+    nesterov=...)`` accumulates :math:`m_t = g_t + \mu m_{t-1}` from
+    :math:`m_0 = 0`, which is the same thing when ``dampening=0`` (it has no
+    dampening). Keras's ``SGD`` puts the rate inside the velocity instead; that
+    is :class:`HeavyBall`, identical for a constant rate and different as soon
+    as the rate changes.
+
+    Examples
+    --------
+    >>> opt, x = SGD(lr=0.1, momentum=0.9), np.array([1.0])
+    >>> state = opt.init(x)
+    >>> for _ in range(3):
+    ...     x, state = opt.update(x, state, x)      # f = x**2/2, grads = x
+    ...     print(round(float(x[0]), 6))
+    0.9
+    0.72
+    0.486
+    >>> state.count
+    3
+    """
+    lr: LearningRate
+    momentum: float = 0.0
+    dampening: float = 0.0
+    nesterov: bool = False
+    weight_decay: float = 0.0
+
+    def __post_init__(self):
+        _set(self, lr=_check_lr(self.lr),
+             momentum=_unit("momentum", self.momentum),
+             dampening=check_real("dampening", self.dampening, low=0, high=1),
+             nesterov=check_bool("nesterov", self.nesterov),
+             weight_decay=_nonneg("weight_decay", self.weight_decay))
+        if self.nesterov and (self.momentum == 0 or self.dampening != 0):
+            raise ValueError("nesterov=True requires momentum > 0 and dampening == 0, "
+                             f"got momentum={self.momentum}, dampening={self.dampening}")
+
+    def init(self, params):
+        return SGDState(count=0, buf=_zeros(params) if self.momentum else None)
+
+    def update(self, grads, state, params):
+        grads, params = _check_pair(grads, params)
+        eta = _rate(self.lr, state.count, params)
+        g = _l2(grads, params, self.weight_decay)
+        buf = state.buf
+        if self.momentum:
+            if state.count == 0:
+                buf = g.copy()                      # b_1 = g_1
+            else:
+                buf = self.momentum * buf + (1 - self.dampening) * g
+            g = g + self.momentum * buf if self.nesterov else buf
+        return params - eta * g, SGDState(state.count + 1, buf)
+
+
+class VelocityState(NamedTuple):
+    """State of :class:`HeavyBall` and :class:`EMAMomentum`: ``count``, ``velocity``."""
+    count: int
+    velocity: Any   # array like params
+
+
+@dataclass(frozen=True)
+class HeavyBall:
+    r"""Polyak's heavy ball, with the rate inside the velocity (Keras's ``SGD``).
+
+    .. math::
+
+        v_t &= \beta\,v_{t-1} - \eta\,g_t, \qquad v_0 = 0 \\
+        \theta_t &= \begin{cases} \theta_{t-1} + \beta\,v_t - \eta\,g_t & \text{nesterov} \\
+                                  \theta_{t-1} + v_t & \text{otherwise} \end{cases}
+
+    where :math:`\eta` is ``lr``, :math:`\beta` is ``beta``, :math:`v` the
+    velocity, :math:`g_t` the gradient passed to update :math:`t`
+    (``t = state.count + 1``) and :math:`\theta` the parameters.
+
+    Parameters
+    ----------
+    lr : float, schedule or array of shape (k,)
+        Learning rate :math:`\eta` (see the module docstring).
+    beta : float, default 0.9
+        Momentum :math:`\beta \in [0, 1)`.
+    nesterov : bool, default False
+        Keras's Nesterov variant (last line of the formula).
+
+    Notes
+    -----
+    This is the form of Polyak (1964) and Sutskever et al. (2013), and exactly
+    ``keras.optimizers.SGD(learning_rate=lr, momentum=beta, nesterov=...)``.
+    For a **constant** rate it gives the same iterates as
+    ``SGD(lr, momentum=beta, nesterov=...)`` (unroll both: :math:`v_t = -\eta
+    b_t`). When the rate **changes** they differ: here the velocity still
+    carries the old, larger steps, while PyTorch's buffer is multiplied by the
+    new rate at once. With rates 0.1, 0.1, 0.1, 0.01, 0.01 and
+    :math:`\beta = 0.9` on :math:`x^2/2` from 1, steps 4 and 5 give 0.27054,
+    0.073921 here and 0.46008, 0.432151 with :class:`SGD`.
+
+    Examples
+    --------
+    >>> opt, x = HeavyBall(lr=0.1, beta=0.9), np.array([1.0])
+    >>> state = opt.init(x)
+    >>> for _ in range(3):
+    ...     x, state = opt.update(x, state, x)      # f = x**2/2, grads = x
+    ...     print(round(float(x[0]), 6))
+    0.9
+    0.72
+    0.486
+    """
+    lr: LearningRate
+    beta: float = 0.9
+    nesterov: bool = False
+
+    def __post_init__(self):
+        _set(self, lr=_check_lr(self.lr), beta=_unit("beta", self.beta),
+             nesterov=check_bool("nesterov", self.nesterov))
+
+    def init(self, params):
+        return VelocityState(count=0, velocity=_zeros(params))
+
+    def update(self, grads, state, params):
+        grads, params = _check_pair(grads, params)
+        eta = _rate(self.lr, state.count, params)
+        velocity = self.beta * state.velocity - eta * grads
+        if self.nesterov:
+            new_params = params + (self.beta * velocity - eta * grads)
+        else:
+            new_params = params + velocity
+        return new_params, VelocityState(state.count + 1, velocity)
+
+
+@dataclass(frozen=True)
+class EMAMomentum:
+    r"""Momentum as an exponential moving average of the gradients ("damped" form).
+
+    .. math::
+
+        v_t &= \beta\,v_{t-1} + (1-\beta)\,g_t, \qquad v_0 = 0 \\
+        \theta_t &= \theta_{t-1} - \eta\,v_t
+
+    where :math:`\eta` is ``lr``, :math:`\beta` is ``beta``, :math:`v` the
+    velocity, :math:`g_t` the gradient passed to update :math:`t`
+    (``t = state.count + 1``) and :math:`\theta` the parameters.
+
+    Parameters
+    ----------
+    lr : float, schedule or array of shape (k,)
+        Learning rate :math:`\eta` (see the module docstring).
+    beta : float, default 0.9
+        Averaging coefficient :math:`\beta \in [0, 1)`.
+
+    Notes
+    -----
+    This is the form many tutorials write, and Adam's first moment. Its
+    velocity is :math:`(1-\beta)` times PyTorch's buffer, so at the same
+    :math:`\eta` its steps are :math:`1-\beta` times smaller (10 times at
+    :math:`\beta = 0.9`): ``EMAMomentum(lr / (1 - beta), beta)`` gives the same
+    iterates as ``SGD(lr, momentum=beta)`` and ``HeavyBall(lr, beta)`` for a
+    constant rate. The rate multiplies the velocity from outside, as in
+    PyTorch, so with a changing rate it follows :class:`SGD` (rates scaled by
+    :math:`1/(1-\beta)`), not :class:`HeavyBall`. PyTorch's ``dampening=beta``
+    is *not* the same, because PyTorch skips dampening on the first step;
+    optax's ``chain(ema(beta, debias=False), scale(-lr))`` is.
+
+    Examples
+    --------
+    >>> opt, x = EMAMomentum(lr=1.0, beta=0.9), np.array([1.0])  # = SGD(lr=0.1, momentum=0.9)
+    >>> state = opt.init(x)
+    >>> for _ in range(3):
+    ...     x, state = opt.update(x, state, x)      # f = x**2/2, grads = x
+    ...     print(round(float(x[0]), 6))
+    0.9
+    0.72
+    0.486
+    """
+    lr: LearningRate
+    beta: float = 0.9
+
+    def __post_init__(self):
+        _set(self, lr=_check_lr(self.lr), beta=_unit("beta", self.beta))
+
+    def init(self, params):
+        return VelocityState(count=0, velocity=_zeros(params))
+
+    def update(self, grads, state, params):
+        grads, params = _check_pair(grads, params)
+        eta = _rate(self.lr, state.count, params)
+        velocity = self.beta * state.velocity + (1 - self.beta) * grads
+        return params - eta * velocity, VelocityState(state.count + 1, velocity)
+
+
+# --- Adaptive methods: a rate per coordinate ---------------------------------
+
+class AdaGradState(NamedTuple):
+    """State of :class:`AdaGrad`: ``count`` and the running ``sum_sq`` of g²."""
+    count: int
+    sum_sq: Any     # array like params
+
+
+@dataclass(frozen=True)
+class AdaGrad:
+    r"""AdaGrad: divide by the root of the sum of all squared gradients so far.
+
+    .. math::
+
+        g_t &\leftarrow g_t + \lambda\,\theta_{t-1} \\
+        s_t &= s_{t-1} + g_t^2, \qquad s_0 = s_{\mathrm{init}} \\
+        \tilde\eta_t &= \frac{\eta}{1 + (t-1)\,\delta} \\
+        \theta_t &= \theta_{t-1} - \tilde\eta_t\,\frac{g_t}{\sqrt{s_t} + \epsilon}
+
+    where :math:`\eta` is ``lr``, :math:`\delta` is ``lr_decay``,
+    :math:`\lambda` is ``weight_decay``, :math:`s_{\mathrm{init}}` is
+    ``initial_accumulator_value``, :math:`\epsilon` is ``eps``, :math:`g_t` the
+    gradient passed to update :math:`t` (``t = state.count + 1``) and
+    :math:`\theta` the parameters. Squares and roots act per coordinate.
+
+    Parameters
+    ----------
+    lr : float, schedule or array of shape (k,), default 1e-2
+        Learning rate :math:`\eta` (see the module docstring).
+    lr_decay : float, default 0.0
+        :math:`\delta \ge 0`, PyTorch's built-in inverse-time decay.
+    weight_decay : float, default 0.0
+        L2 coefficient :math:`\lambda \ge 0`.
+    initial_accumulator_value : float, default 0.0
+        :math:`s_{\mathrm{init}} \ge 0`.
+    eps : float, default 1e-10
+        :math:`\epsilon \ge 0`, added *outside* the square root.
+
+    Notes
+    -----
+    Matches ``torch.optim.Adagrad``. optax's ``adagrad(lr,
+    initial_accumulator_value=0.1, eps=1e-7)`` and Keras's ``Adagrad``
+    (``learning_rate=1e-3``, accumulator 0.1, ``epsilon=1e-7``) start the
+    accumulator at 0.1 and put :math:`\epsilon` *inside* the root,
+    :math:`g/\sqrt{s + \epsilon}`; ``AdaGrad(initial_accumulator_value=0.1)``
+    reproduces them up to that :math:`\epsilon`. With a zero accumulator the
+    first step is :math:`\eta\,\mathrm{sign}(g)` whatever the size of
+    :math:`g`.
+
+    Examples
+    --------
+    >>> opt, x = AdaGrad(lr=0.1), np.array([1.0])
+    >>> state = opt.init(x)
+    >>> for _ in range(3):
+    ...     x, state = opt.update(x, state, x)      # f = x**2/2, grads = x
+    ...     print(round(float(x[0]), 6))
+    0.9
+    0.833104
+    0.780456
+    """
+    lr: LearningRate = 1e-2
+    lr_decay: float = 0.0
+    weight_decay: float = 0.0
+    initial_accumulator_value: float = 0.0
+    eps: float = 1e-10
+
+    def __post_init__(self):
+        _set(self, lr=_check_lr(self.lr),
+             lr_decay=_nonneg("lr_decay", self.lr_decay),
+             weight_decay=_nonneg("weight_decay", self.weight_decay),
+             initial_accumulator_value=_nonneg("initial_accumulator_value",
+                                               self.initial_accumulator_value),
+             eps=_nonneg("eps", self.eps))
+
+    def init(self, params):
+        return AdaGradState(count=0, sum_sq=_zeros(params) + self.initial_accumulator_value)
+
+    def update(self, grads, state, params):
+        grads, params = _check_pair(grads, params)
+        eta = _rate(self.lr, state.count, params)
+        eta = eta / (1 + state.count * self.lr_decay)          # count = t - 1
+        g = _l2(grads, params, self.weight_decay)
+        sum_sq = state.sum_sq + g * g
+        new_params = params - eta * g / (np.sqrt(sum_sq) + self.eps)
+        return new_params, AdaGradState(state.count + 1, sum_sq)
+
+
+class RMSpropState(NamedTuple):
+    """State of :class:`RMSprop`: ``count``, ``square_avg``, ``grad_avg``, ``buf``."""
+    count: int
+    square_avg: Any     # array like params
+    grad_avg: Any       # array like params; None unless centered
+    buf: Any            # array like params; None when momentum == 0
+
+
+@dataclass(frozen=True)
+class RMSprop:
+    r"""RMSprop: divide by the root of a moving average of squared gradients.
+
+    .. math::
+
+        g_t &\leftarrow g_t + \lambda\,\theta_{t-1} \\
+        v_t &= \alpha\,v_{t-1} + (1-\alpha)\,g_t^2, \qquad v_0 = 0 \\
+        \bar g_t &= \alpha\,\bar g_{t-1} + (1-\alpha)\,g_t, \qquad \bar g_0 = 0
+                   \quad \text{(centered only)} \\
+        D_t &= \sqrt{v_t - \bar g_t^2} + \epsilon \quad \text{(centered)},
+        \qquad D_t = \sqrt{v_t} + \epsilon \quad \text{(otherwise)} \\
+        b_t &= \mu\,b_{t-1} + g_t / D_t, \qquad b_0 = 0 \\
+        \theta_t &= \theta_{t-1} - \eta\,b_t
+
+    where :math:`\eta` is ``lr``, :math:`\alpha` is ``alpha``, :math:`\mu` is
+    ``momentum`` (with :math:`\mu = 0`, :math:`b_t = g_t / D_t`),
+    :math:`\lambda` is ``weight_decay``, :math:`\epsilon` is ``eps``,
+    :math:`g_t` the gradient passed to update :math:`t`
+    (``t = state.count + 1``) and :math:`\theta` the parameters. Squares and
+    roots act per coordinate.
+
+    Parameters
+    ----------
+    lr : float, schedule or array of shape (k,), default 1e-2
+        Learning rate :math:`\eta` (see the module docstring).
+    alpha : float, default 0.99
+        :math:`\alpha \in [0, 1)`.
+    eps : float, default 1e-8
+        :math:`\epsilon \ge 0`, added *outside* the square root.
+    weight_decay : float, default 0.0
+        L2 coefficient :math:`\lambda \ge 0`.
+    momentum : float, default 0.0
+        :math:`\mu \in [0, 1)`.
+    centered : bool, default False
+        Divide by an estimate of the standard deviation instead of the root
+        mean square.
+
+    Notes
+    -----
+    Matches ``torch.optim.RMSprop``: :math:`\epsilon` outside the root, no bias
+    correction, so early steps are large (the first is
+    :math:`\eta/\sqrt{1-\alpha} \approx 10\,\eta`). optax's ``rmsprop`` defaults
+    to ``decay=0.9`` and :math:`\epsilon` *inside* the root,
+    :math:`g/\sqrt{v + \epsilon}`; ``optax.rmsprop(lr, decay=0.99,
+    eps_in_sqrt=False)`` gives the numbers of this class. Keras's ``RMSprop``
+    (``learning_rate=1e-3``, ``rho=0.9``, ``epsilon=1e-7``) also puts
+    :math:`\epsilon` inside the root; ``RMSprop(alpha=0.9)`` reproduces it up to
+    that :math:`\epsilon`. As in PyTorch, rounding can make
+    :math:`v_t - \bar g_t^2` slightly negative when the gradient has been
+    constant for many steps (centered only), which gives ``nan``.
+
+    Examples
+    --------
+    >>> opt, x = RMSprop(lr=0.01), np.array([1.0])
+    >>> state = opt.init(x)
+    >>> for _ in range(3):
+    ...     x, state = opt.update(x, state, x)      # f = x**2/2, grads = x
+    ...     print(round(float(x[0]), 6))
+    0.9
+    0.832918
+    0.779982
+    """
+    lr: LearningRate = 1e-2
+    alpha: float = 0.99
+    eps: float = 1e-8
+    weight_decay: float = 0.0
+    momentum: float = 0.0
+    centered: bool = False
+
+    def __post_init__(self):
+        _set(self, lr=_check_lr(self.lr), alpha=_unit("alpha", self.alpha),
+             eps=_nonneg("eps", self.eps),
+             weight_decay=_nonneg("weight_decay", self.weight_decay),
+             momentum=_unit("momentum", self.momentum),
+             centered=check_bool("centered", self.centered))
+
+    def init(self, params):
+        return RMSpropState(count=0, square_avg=_zeros(params),
+                            grad_avg=_zeros(params) if self.centered else None,
+                            buf=_zeros(params) if self.momentum else None)
+
+    def update(self, grads, state, params):
+        grads, params = _check_pair(grads, params)
+        eta = _rate(self.lr, state.count, params)
+        a = self.alpha
+        g = _l2(grads, params, self.weight_decay)
+        square_avg = a * state.square_avg + (1 - a) * g * g
+        grad_avg = state.grad_avg
+        if self.centered:
+            grad_avg = a * grad_avg + (1 - a) * g
+            denom = np.sqrt(square_avg - grad_avg * grad_avg) + self.eps
+        else:
+            denom = np.sqrt(square_avg) + self.eps
+        buf = state.buf
+        if self.momentum:
+            buf = self.momentum * buf + g / denom
+            new_params = params - eta * buf
+        else:
+            new_params = params - eta * g / denom
+        return new_params, RMSpropState(state.count + 1, square_avg, grad_avg, buf)
+
+
+class AdamState(NamedTuple):
+    """State of :class:`Adam` and :class:`AdamW`: ``count``, ``m``, ``v``, ``v_max``."""
+    count: int
+    m: Any          # array like params
+    v: Any          # array like params
+    v_max: Any      # array like params; None unless amsgrad
+
+
+@dataclass(frozen=True)
+class Adam:
+    r"""Adam: momentum divided by the root of a moving average of squared gradients.
+
+    .. math::
+
+        g_t &\leftarrow g_t + \lambda\,\theta_{t-1} \\
+        m_t &= \beta_1 m_{t-1} + (1-\beta_1)\,g_t, \qquad m_0 = 0 \\
+        v_t &= \beta_2 v_{t-1} + (1-\beta_2)\,g_t^2, \qquad v_0 = 0 \\
+        \hat m_t &= \frac{m_t}{1-\beta_1^t}, \qquad
+        \hat v_t = \frac{v_t}{1-\beta_2^t} \\
+        \theta_t &= \theta_{t-1} - \eta\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
+
+    where :math:`\eta` is ``lr``, :math:`(\beta_1, \beta_2)` is ``betas``,
+    :math:`\epsilon` is ``eps``, :math:`\lambda` is ``weight_decay``,
+    :math:`g_t` the gradient passed to update :math:`t` and :math:`\theta` the
+    parameters; :math:`t = \texttt{state.count} + 1` (so :math:`t = 1` on the
+    first update). With ``amsgrad``, :math:`v_t` in :math:`\hat v_t` is replaced
+    by the running maximum :math:`\max(v_1, \dots, v_t)`; with
+    ``bias_correction=False``, :math:`\hat m_t = m_t` and :math:`\hat v_t = v_t`.
+
+    Parameters
+    ----------
+    lr : float, schedule or array of shape (k,), default 1e-3
+        Learning rate :math:`\eta` (see the module docstring).
+    betas : (float, float), default (0.9, 0.999)
+        :math:`\beta_1, \beta_2 \in [0, 1)`.
+    eps : float, default 1e-8
+        :math:`\epsilon \ge 0`, added after the root of the corrected
+        :math:`\hat v_t`.
+    weight_decay : float, default 0.0
+        L2 coefficient :math:`\lambda \ge 0`, added to the gradient (coupled);
+        see :class:`AdamW` for decoupled decay.
+    amsgrad : bool, default False
+        Use the running maximum of :math:`v_t` (Reddi et al., 2018).
+    bias_correction : bool, default True
+        A teaching switch: ``False`` shows what the corrections are for. The
+        first step is then :math:`(1-\beta_1)/\sqrt{1-\beta_2} \approx 3.16`
+        times the corrected one for the default betas.
+
+    Notes
+    -----
+    Matches ``torch.optim.Adam``, which is Algorithm 1 of Kingma & Ba (2015).
+    ``optax.adam`` is the same formula (its ``eps_root``, 0 by default, adds a
+    second constant inside the root). Keras's ``Adam`` adds its
+    :math:`\hat\epsilon` (1e-7) to the root of the *uncorrected* :math:`v_t`
+    (the paper's "efficient" form), which no fixed ``eps`` here reproduces
+    exactly. Coupled L2 decay is rescaled away by the adaptive denominator: on a 1-D
+    quadratic ``weight_decay=0.1`` gives the same iterates as 0 (up to
+    :math:`\epsilon`). That is why AdamW exists.
+
+    Examples
+    --------
+    >>> opt, x = Adam(lr=0.1), np.array([1.0])
+    >>> state = opt.init(x)
+    >>> for _ in range(3):
+    ...     x, state = opt.update(x, state, x)      # f = x**2/2, grads = x
+    ...     print(round(float(x[0]), 6))
+    0.9
+    0.800412
+    0.701586
+    """
+    lr: LearningRate = 1e-3
+    betas: tuple = (0.9, 0.999)
+    eps: float = 1e-8
+    weight_decay: float = 0.0
+    amsgrad: bool = False
+    bias_correction: bool = True
+
+    def __post_init__(self):
+        _set(self, lr=_check_lr(self.lr), betas=_check_betas(self.betas),
+             eps=_nonneg("eps", self.eps),
+             weight_decay=_nonneg("weight_decay", self.weight_decay),
+             amsgrad=check_bool("amsgrad", self.amsgrad),
+             bias_correction=check_bool("bias_correction", self.bias_correction))
+
+    def init(self, params):
+        return AdamState(count=0, m=_zeros(params), v=_zeros(params),
+                         v_max=_zeros(params) if self.amsgrad else None)
+
+    def update(self, grads, state, params):
+        grads, params = _check_pair(grads, params)
+        eta = _rate(self.lr, state.count, params)
+        beta1, beta2 = self.betas
+        t = state.count + 1
+        g = _l2(grads, params, self.weight_decay)
+        m = beta1 * state.m + (1 - beta1) * g
+        v = beta2 * state.v + (1 - beta2) * g * g
+        v_max = np.maximum(state.v_max, v) if self.amsgrad else None
+        v_used = v_max if self.amsgrad else v
+        if self.bias_correction:
+            m_hat = m / (1 - beta1 ** t)
+            v_hat = v_used / (1 - beta2 ** t)
+        else:
+            m_hat, v_hat = m, v_used
+        new_params = params - eta * m_hat / (np.sqrt(v_hat) + self.eps)
+        return new_params, AdamState(t, m, v, v_max)
+
+
+@dataclass(frozen=True)
+class AdamW:
+    r"""AdamW: shrink the weights by :math:`(1 - \eta\lambda)`, then take an Adam step.
+
+    .. math::
+
+        \theta' &= (1 - \eta\lambda)\,\theta_{t-1} \\
+        \theta_t &= \theta' - \eta\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
+
+    with :math:`\hat m_t, \hat v_t` computed from the raw gradient :math:`g_t`
+    as in :class:`Adam` (no L2 term), where :math:`\eta` is ``lr``,
+    :math:`\lambda` is ``weight_decay``, :math:`(\beta_1, \beta_2)` is
+    ``betas``, :math:`\epsilon` is ``eps`` and :math:`t = \texttt{state.count} + 1`.
+
+    Parameters
+    ----------
+    lr : float, schedule or array of shape (k,), default 1e-3
+        Learning rate :math:`\eta` (see the module docstring).
+    betas : (float, float), default (0.9, 0.999)
+        :math:`\beta_1, \beta_2 \in [0, 1)`.
+    eps : float, default 1e-8
+        :math:`\epsilon \ge 0`.
+    weight_decay : float, default 1e-2
+        Decoupled decay :math:`\lambda \ge 0`, multiplied by the rate.
+    amsgrad : bool, default False
+        As in :class:`Adam`.
+
+    Notes
+    -----
+    Matches ``torch.optim.AdamW`` (Loshchilov & Hutter, 2019). The decay is
+    multiplied by the current rate, so a schedule decays it too. The paper
+    writes the decay as :math:`\eta_t\lambda'\theta` with only the schedule
+    multiplier :math:`\eta_t`, not the base rate; its :math:`\lambda'` is
+    ``weight_decay * lr`` here. ``optax.adamw`` applies the same update
+    :math:`-\eta(\dots + \lambda\theta)` with default ``weight_decay=1e-4``;
+    Keras's ``AdamW`` defaults to 0.004 and uses its own :math:`\epsilon`
+    convention (see :class:`Adam`). The state is an :class:`AdamState`.
+
+    Examples
+    --------
+    >>> opt, x = AdamW(lr=0.1, weight_decay=0.1), np.array([1.0])
+    >>> state = opt.init(x)
+    >>> for _ in range(3):
+    ...     x, state = opt.update(x, state, x)      # f = x**2/2, grads = x
+    ...     print(round(float(x[0]), 6))
+    0.89
+    0.781572
+    0.675101
+    """
+    lr: LearningRate = 1e-3
+    betas: tuple = (0.9, 0.999)
+    eps: float = 1e-8
+    weight_decay: float = 1e-2
+    amsgrad: bool = False
+
+    def __post_init__(self):
+        _set(self, lr=_check_lr(self.lr), betas=_check_betas(self.betas),
+             eps=_nonneg("eps", self.eps),
+             weight_decay=_nonneg("weight_decay", self.weight_decay),
+             amsgrad=check_bool("amsgrad", self.amsgrad))
+
+    def _adam(self):
+        """The Adam step that follows the decay: same hyperparameters, no L2."""
+        return Adam(lr=self.lr, betas=self.betas, eps=self.eps, amsgrad=self.amsgrad)
+
+    def init(self, params):
+        return self._adam().init(params)
+
+    def update(self, grads, state, params):
+        grads, params = _check_pair(grads, params)
+        eta = _rate(self.lr, state.count, params)
+        decayed = params * (1 - eta * self.weight_decay)
+        return self._adam().update(grads, state, decayed)

@@ -1,0 +1,533 @@
+"""Tests of lrtutor.optim.
+
+Expected values come from three independent places:
+
+- CONVENTIONS B.8 and ERRATA PART 4: numbers printed by torch 2.13, optax 0.2.8
+  and Keras 3.15.1. They are printed to 6 or 7 decimals, so they are compared
+  with ``assert_printed`` (error at most half a unit in the last printed place)
+  instead of ``rtol=1e-12``.
+- Hand computations written out below step by step with plain arithmetic.
+- Closed forms and exact identities between optimizers (``rtol=1e-12`` or
+  bitwise).
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+from numpy.testing import assert_allclose, assert_array_equal
+
+from lrtutor.optim import SGD, AdaGrad, Adam, AdamW, EMAMomentum, HeavyBall, RMSprop
+
+
+# ---------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------
+
+def run(opt, x0, steps, grad=lambda x: x):
+    """Iterates x_1..x_steps of ``opt`` from ``x0``; default f(x) = x**2/2 (grad x)."""
+    x = np.asarray(x0, dtype=float)
+    state = opt.init(x)
+    xs = []
+    for _ in range(steps):
+        x, state = opt.update(grad(x), state, x)
+        xs.append(x)
+    return np.array(xs)
+
+
+def run_grads(opt, x0, grads):
+    """Iterates of a scalar parameter fed a fixed sequence of gradients."""
+    x = np.array(x0, dtype=float)
+    state = opt.init(x)
+    xs = []
+    for g in grads:
+        x, state = opt.update(np.array(g, dtype=float), state, x)
+        xs.append(float(x))
+    return np.array(xs)
+
+
+def assert_printed(actual, printed, decimals):
+    """``actual`` rounds to ``printed``, a reference printed with ``decimals`` places."""
+    half_unit = 0.5 * 10.0 ** -decimals
+    assert_allclose(np.ravel(actual), printed, rtol=0, atol=half_unit * (1 + 1e-9))
+
+
+LRS_CHANGING = [0.1, 0.1, 0.1, 0.01, 0.01]
+
+
+def changing(t):
+    return LRS_CHANGING[t]
+
+
+# ---------------------------------------------------------------------------
+# Framework reference values (CONVENTIONS B.8: f = x**2/2, x0 = 1, 6 decimals)
+# ---------------------------------------------------------------------------
+
+B8 = {
+    # torch column
+    "SGD lr .1": (SGD(lr=0.1), [0.9, 0.81, 0.729]),
+    "SGD momentum .9": (SGD(lr=0.1, momentum=0.9), [0.9, 0.72, 0.486]),
+    "SGD Nesterov": (SGD(lr=0.1, momentum=0.9, nesterov=True), [0.81, 0.5751, 0.327321]),
+    "SGD dampening .5": (SGD(lr=0.1, momentum=0.9, dampening=0.5), [0.9, 0.765, 0.60525]),
+    "Adam lr .1": (Adam(lr=0.1), [0.9, 0.800412, 0.701586]),
+    "Adam + L2 .1 = plain Adam": (Adam(lr=0.1, weight_decay=0.1), [0.9, 0.800412, 0.701586]),
+    "AdamW lr .1 wd .1": (AdamW(lr=0.1, weight_decay=0.1), [0.89, 0.781572, 0.675101]),
+    "RMSprop lr .01": (RMSprop(lr=0.01), [0.9, 0.832918, 0.779982]),
+    "Adagrad lr .1": (AdaGrad(lr=0.1), [0.9, 0.833104, 0.780456]),
+    # Keras column, with the argument maps the Notes give
+    "Keras SGD momentum": (HeavyBall(lr=0.1, beta=0.9), [0.9, 0.72, 0.486]),
+    "Keras SGD Nesterov": (HeavyBall(lr=0.1, beta=0.9, nesterov=True),
+                           [0.81, 0.5751, 0.327321]),
+    "Keras RMSprop rho .9 (eps inside sqrt)": (RMSprop(lr=0.01, alpha=0.9),
+                                               [0.968377, 0.945788, 0.927053]),
+    "Keras/optax Adagrad accumulator .1": (AdaGrad(lr=0.1, initial_accumulator_value=0.1),
+                                           [0.904654, 0.839339, 0.787513]),
+}
+
+
+@pytest.mark.parametrize("name", list(B8))
+def test_framework_reference_values(name):
+    opt, printed = B8[name]
+    assert_printed(run(opt, [1.0], 3), printed, 6)
+
+
+def test_changing_rate_separates_the_momentum_forms():
+    # CONVENTIONS B.8, last row: lr .1,.1,.1,.01,.01, momentum .9, f = x**2/2 from 1
+    torch = [0.9, 0.72, 0.486, 0.46008, 0.432151]
+    keras = [0.9, 0.72, 0.486, 0.27054, 0.073921]
+    assert_printed(run(SGD(lr=changing, momentum=0.9), [1.0], 5), torch, 6)
+    assert_printed(run(HeavyBall(lr=changing, beta=0.9), [1.0], 5), keras, 6)
+    # EMA momentum puts the rate outside, like torch: rates scaled by 1/(1-beta)
+    ema = EMAMomentum(lr=lambda t: changing(t) / (1 - 0.9), beta=0.9)
+    assert_printed(run(ema, [1.0], 5), torch, 6)
+
+
+def test_errata_adam_gradient_sequence():
+    # ERRATA PART 4 (torch.optim.Adam), printed to 7 decimals
+    xs = run_grads(Adam(lr=1e-3), 0.0, [1, -0.5, 2, 0.3, 0.3])
+    assert_printed(xs, [-0.001, -0.0012663, -0.0019244, -0.0025345, -0.0031161], 7)
+
+
+@pytest.mark.parametrize("opt", [SGD(lr=0.01, momentum=0.9), HeavyBall(lr=0.01, beta=0.9)])
+def test_errata_classical_momentum(opt):
+    # ERRATA PART 4 (torch.optim.SGD), printed to 6 decimals
+    assert_printed(run(opt, [1.0], 5), [0.99, 0.9711, 0.944379, 0.910886, 0.871634], 6)
+
+
+def test_gradient_descent_closed_form():
+    # x_t = (1 - lr * lam)^t x_0 on f = sum(lam * x**2) / 2
+    lam = np.array([0.5, 1.0, 3.0])
+    xs = run(SGD(lr=0.3), [1.0, -2.0, 0.5], 20, grad=lambda x: lam * x)
+    t = np.arange(1, 21)[:, None]
+    assert_allclose(xs, (1 - 0.3 * lam) ** t * np.array([1.0, -2.0, 0.5]), rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# Momentum: three forms, one method (for a constant rate)
+# ---------------------------------------------------------------------------
+
+def test_momentum_forms_agree_for_a_constant_rate():
+    rng = np.random.default_rng(0)
+    q, _ = np.linalg.qr(rng.standard_normal((5, 5)))
+    hessian = q @ np.diag([0.1, 0.3, 0.7, 1.2, 2.0]) @ q.T
+    x0 = rng.standard_normal(5)
+    lr, beta = 0.05, 0.9
+    sgd = run(SGD(lr=lr, momentum=beta), x0, 50, grad=lambda x: hessian @ x)
+    heavy = run(HeavyBall(lr=lr, beta=beta), x0, 50, grad=lambda x: hessian @ x)
+    ema = run(EMAMomentum(lr=lr / (1 - beta), beta=beta), x0, 50, grad=lambda x: hessian @ x)
+    assert np.max(np.abs(sgd - x0)) > 0.1           # it moved
+    assert_allclose(heavy, sgd, rtol=1e-12)
+    assert_allclose(ema, sgd, rtol=1e-12)
+    nag = run(SGD(lr=lr, momentum=beta, nesterov=True), x0, 50, grad=lambda x: hessian @ x)
+    nag_keras = run(HeavyBall(lr=lr, beta=beta, nesterov=True), x0, 50,
+                    grad=lambda x: hessian @ x)
+    assert_allclose(nag_keras, nag, rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# Hand computations (theta0 = 1 unless said, fixed gradient sequences)
+# ---------------------------------------------------------------------------
+
+GRADS = [0.5, -1.0, 2.0]
+
+
+def test_sgd_by_hand_momentum_dampening_weight_decay():
+    # lr .1, momentum .5, dampening .5, weight_decay .1
+    # t=1: g = .5 + .1*1 = .6;        b = g = .6 (no dampening);          x = 1 - .06 = .94
+    # t=2: g = -1 + .094 = -.906;     b = .5*.6 + .5*(-.906) = -.153;      x = .94 + .0153 = .9553
+    # t=3: g = 2 + .09553 = 2.09553;  b = .5*(-.153) + .5*2.09553 = .971265; x = .8581735
+    opt = SGD(lr=0.1, momentum=0.5, dampening=0.5, weight_decay=0.1)
+    assert_allclose(run_grads(opt, 1.0, GRADS), [0.94, 0.9553, 0.8581735], rtol=1e-12)
+
+
+def test_sgd_by_hand_nesterov_weight_decay():
+    # lr .1, momentum .9, nesterov, weight_decay .1
+    # t=1: g = .6; b = .6; d = .6 + .9*.6 = 1.14; x = 1 - .114 = .886
+    # t=2: g = -1 + .0886 = -.9114; b = .54 - .9114 = -.3714;
+    #      d = -.9114 + .9*(-.3714) = -1.24566; x = .886 + .124566 = 1.010566
+    opt = SGD(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1)
+    assert_allclose(run_grads(opt, 1.0, GRADS[:2]), [0.886, 1.010566], rtol=1e-12)
+
+
+def test_heavy_ball_by_hand():
+    # lr .1, beta .9: v = .9 v - .1 g
+    # v1 = -.05, x1 = .95; v2 = -.045 + .1 = .055, x2 = 1.005; v3 = .0495 - .2 = -.1505, x3 = .8545
+    assert_allclose(run_grads(HeavyBall(lr=0.1, beta=0.9), 1.0, GRADS),
+                    [0.95, 1.005, 0.8545], rtol=1e-12)
+    # Keras Nesterov: x += .9 v_new - .1 g
+    # x1 = 1 - .045 - .05 = .905; x2 = .905 + .0495 + .1 = 1.0545;
+    # x3 = 1.0545 - .13545 - .2 = .71905
+    assert_allclose(run_grads(HeavyBall(lr=0.1, beta=0.9, nesterov=True), 1.0, GRADS),
+                    [0.905, 1.0545, 0.71905], rtol=1e-12)
+
+
+def test_ema_momentum_by_hand():
+    # lr .1, beta .9: v = .9 v + .1 g; x -= .1 v
+    # v1 = .05, x1 = .995; v2 = .045 - .1 = -.055, x2 = 1.0005;
+    # v3 = -.0495 + .2 = .1505, x3 = .98545
+    assert_allclose(run_grads(EMAMomentum(lr=0.1, beta=0.9), 1.0, GRADS),
+                    [0.995, 1.0005, 0.98545], rtol=1e-12)
+
+
+def test_adagrad_by_hand_lr_decay():
+    # lr .1, lr_decay .5, theta0 = 0, grads 3, 4, 12: sums 9, 25, 169 (roots 3, 5, 13);
+    # rates .1/(1 + 0), .1/(1 + .5), .1/(1 + 1)
+    x1 = 0.0 - 0.1 * 3 / (3 + 1e-10)
+    x2 = x1 - (0.1 / 1.5) * 4 / (5 + 1e-10)
+    x3 = x2 - (0.1 / 2.0) * 12 / (13 + 1e-10)
+    assert_allclose(run_grads(AdaGrad(lr=0.1, lr_decay=0.5), 0.0, [3, 4, 12]),
+                    [x1, x2, x3], rtol=1e-12)
+
+
+def test_adagrad_by_hand_weight_decay_initial_accumulator():
+    # lr .1, weight_decay .1, initial_accumulator_value .5, eps 1e-10
+    g1 = 0.5 + 0.1 * 1.0
+    s1 = 0.5 + g1 ** 2
+    x1 = 1.0 - 0.1 * g1 / (math.sqrt(s1) + 1e-10)
+    g2 = -1.0 + 0.1 * x1
+    s2 = s1 + g2 ** 2
+    x2 = x1 - 0.1 * g2 / (math.sqrt(s2) + 1e-10)
+    opt = AdaGrad(lr=0.1, weight_decay=0.1, initial_accumulator_value=0.5)
+    assert_allclose(run_grads(opt, 1.0, GRADS[:2]), [x1, x2], rtol=1e-12)
+
+
+def test_rmsprop_by_hand_centered():
+    # lr .1, alpha .9, eps 1e-8, centered
+    v1 = 0.1 * 0.5 ** 2                              # .025
+    m1 = 0.1 * 0.5                                   # .05
+    x1 = 1.0 - 0.1 * 0.5 / (math.sqrt(v1 - m1 ** 2) + 1e-8)     # sqrt(.0225) = .15
+    v2 = 0.9 * v1 + 0.1 * 1.0                        # .1225
+    m2 = 0.9 * m1 - 0.1                              # -.055
+    x2 = x1 + 0.1 * 1.0 / (math.sqrt(v2 - m2 ** 2) + 1e-8)
+    opt = RMSprop(lr=0.1, alpha=0.9, centered=True)
+    assert_allclose(run_grads(opt, 1.0, GRADS[:2]), [x1, x2], rtol=1e-12)
+
+
+def test_rmsprop_by_hand_momentum_weight_decay():
+    # lr .1, alpha .9, eps 1e-8, momentum .5, weight_decay .1; buffer starts at 0
+    g1 = 0.5 + 0.1 * 1.0
+    v1 = 0.1 * g1 ** 2
+    b1 = g1 / (math.sqrt(v1) + 1e-8)
+    x1 = 1.0 - 0.1 * b1
+    g2 = -1.0 + 0.1 * x1
+    v2 = 0.9 * v1 + 0.1 * g2 ** 2
+    b2 = 0.5 * b1 + g2 / (math.sqrt(v2) + 1e-8)
+    x2 = x1 - 0.1 * b2
+    opt = RMSprop(lr=0.1, alpha=0.9, momentum=0.5, weight_decay=0.1)
+    assert_allclose(run_grads(opt, 1.0, GRADS[:2]), [x1, x2], rtol=1e-12)
+
+
+def test_adam_by_hand_amsgrad():
+    # lr .1, betas (.5, .5), theta0 = 0, grads 2, .1
+    # t=1: m = 1, v = 2, m_hat = 2, v_hat = 4 -> step .1 * 2 / (2 + eps)
+    x1 = -0.1 * 2 / (2 + 1e-8)
+    # t=2: m = .5 + .05 = .55, v = 1 + .005 = 1.005 < v_max = 2; corrections 1 - .25 = .75
+    x2_ams = x1 - 0.1 * (0.55 / 0.75) / (math.sqrt(2 / 0.75) + 1e-8)
+    x2_plain = x1 - 0.1 * (0.55 / 0.75) / (math.sqrt(1.005 / 0.75) + 1e-8)
+    assert_allclose(run_grads(Adam(lr=0.1, betas=(0.5, 0.5), amsgrad=True), 0.0, [2, 0.1]),
+                    [x1, x2_ams], rtol=1e-12)
+    assert_allclose(run_grads(Adam(lr=0.1, betas=(0.5, 0.5)), 0.0, [2, 0.1]),
+                    [x1, x2_plain], rtol=1e-12)
+    assert abs(x2_ams - x2_plain) > 1e-3
+
+
+def test_adam_by_hand_l2_weight_decay():
+    # lr .1, default betas, weight_decay .1 (coupled: added to the gradient)
+    g1 = 0.5 + 0.1 * 1.0
+    x1 = 1.0 - 0.1 * g1 / (abs(g1) + 1e-8)           # m_hat = g, v_hat = g**2 at t = 1
+    g2 = -1.0 + 0.1 * x1
+    m2 = 0.9 * (0.1 * g1) + 0.1 * g2
+    v2 = 0.999 * (0.001 * g1 ** 2) + 0.001 * g2 ** 2
+    x2 = x1 - 0.1 * (m2 / (1 - 0.9 ** 2)) / (math.sqrt(v2 / (1 - 0.999 ** 2)) + 1e-8)
+    assert_allclose(run_grads(Adam(lr=0.1, weight_decay=0.1), 1.0, GRADS[:2]), [x1, x2],
+                    rtol=1e-12)
+
+
+def test_adamw_by_hand():
+    # lr .1, weight_decay .1: x <- x * (1 - .01), then the Adam step on the raw gradient
+    x1 = 1.0 * (1 - 0.01) - 0.1 * 0.5 / (0.5 + 1e-8)
+    m2 = 0.9 * 0.05 + 0.1 * (-1.0)                   # -.055
+    v2 = 0.999 * 0.00025 + 0.001 * 1.0               # .00124975
+    x2 = x1 * (1 - 0.01) - 0.1 * (m2 / (1 - 0.81)) / (math.sqrt(v2 / (1 - 0.998001)) + 1e-8)
+    assert_allclose(run_grads(AdamW(lr=0.1, weight_decay=0.1), 1.0, GRADS[:2]), [x1, x2],
+                    rtol=1e-12)
+
+
+def test_adam_without_bias_correction_first_step():
+    # CONVENTIONS B.7: first step (1 - beta1) / sqrt(1 - beta2) = 3.16 times the corrected one
+    def first_step(**kw):
+        return -run_grads(Adam(lr=0.1, **kw), 0.0, [1.0])[0]
+    exact = 0.1 / math.sqrt(0.001)
+    assert_allclose(first_step(eps=0.0, bias_correction=False) / first_step(eps=0.0),
+                    exact, rtol=1e-12)
+    assert round(first_step(bias_correction=False) / first_step(), 2) == 3.16
+
+
+def test_adamw_without_decay_is_adam():
+    xs = run(AdamW(lr=0.1, weight_decay=0.0, amsgrad=True), [1.0, -3.0], 10)
+    assert_array_equal(xs, run(Adam(lr=0.1, amsgrad=True), [1.0, -3.0], 10))
+
+
+# ---------------------------------------------------------------------------
+# Learning rates: arrays (sweeps) and schedules
+# ---------------------------------------------------------------------------
+
+FACTORIES = {
+    "SGD": lambda lr: SGD(lr=lr),
+    "SGD momentum": lambda lr: SGD(lr=lr, momentum=0.9, dampening=0.1, weight_decay=0.01),
+    "SGD Nesterov": lambda lr: SGD(lr=lr, momentum=0.9, nesterov=True),
+    "HeavyBall": lambda lr: HeavyBall(lr=lr, beta=0.8),
+    "HeavyBall Nesterov": lambda lr: HeavyBall(lr=lr, beta=0.8, nesterov=True),
+    "EMAMomentum": lambda lr: EMAMomentum(lr=lr, beta=0.8),
+    "AdaGrad": lambda lr: AdaGrad(lr=lr, lr_decay=0.1, weight_decay=0.01,
+                                  initial_accumulator_value=0.1),
+    "RMSprop": lambda lr: RMSprop(lr=lr, momentum=0.5, centered=True, weight_decay=0.01),
+    "Adam": lambda lr: Adam(lr=lr, weight_decay=0.01, amsgrad=True),
+    "Adam no correction": lambda lr: Adam(lr=lr, bias_correction=False),
+    "AdamW": lambda lr: AdamW(lr=lr, weight_decay=0.1, amsgrad=True),
+}
+
+LAM = np.array([0.5, 2.0])
+
+
+def quad_grad(x):
+    return LAM * x              # elementwise, so rows never mix
+
+
+@pytest.mark.parametrize("name", list(FACTORIES))
+def test_array_lr_rows_equal_separate_runs(name):
+    make = FACTORIES[name]
+    rates = np.array([0.01, 0.1, 0.5])
+    x0 = np.random.default_rng(1).standard_normal((3, 2))
+    batched = run(make(rates), x0, 6, grad=quad_grad)
+    for i, rate in enumerate(rates):
+        assert_array_equal(batched[:, i], run(make(float(rate)), x0[i], 6, grad=quad_grad))
+
+
+def test_array_lr_broadcasts_over_trailing_axes():
+    x0 = np.random.default_rng(2).standard_normal((2, 3, 4))
+    batched = run(SGD(lr=[0.1, 0.2], momentum=0.5), x0, 3)
+    for i, rate in enumerate([0.1, 0.2]):
+        assert_array_equal(batched[:, i], run(SGD(lr=rate, momentum=0.5), x0[i], 3))
+
+
+@pytest.mark.parametrize("name", list(FACTORIES))
+def test_schedule_equals_feeding_the_rates_by_hand(name):
+    make = FACTORIES[name]
+    x0 = np.array([1.0, -2.0])
+    scheduled = run(make(lambda t: 0.1 * 0.7 ** t), x0, 6, grad=quad_grad)
+    x, state, manual = x0, make(0.1).init(x0), []
+    for t in range(6):
+        x, state = make(0.1 * 0.7 ** t).update(quad_grad(x), state, x)
+        manual.append(x)
+    assert_array_equal(scheduled, manual)
+
+
+@pytest.mark.parametrize("name", list(FACTORIES))
+def test_constant_schedule_equals_float(name):
+    make = FACTORIES[name]
+    x0 = np.array([1.0, -2.0])
+    assert_array_equal(run(make(lambda t: 0.05), x0, 5, grad=quad_grad),
+                       run(make(0.05), x0, 5, grad=quad_grad))
+
+
+def test_schedule_may_return_one_rate_per_row():
+    x0 = np.array([[1.0], [1.0]])
+    xs = run(SGD(lr=lambda t: np.array([0.1, 0.2])), x0, 2)
+    assert_allclose(xs[:, :, 0], [[0.9, 0.8], [0.81, 0.64]], rtol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# Purity
+# ---------------------------------------------------------------------------
+
+def _arrays(state):
+    return [np.copy(a) for a in state[1:] if a is not None]
+
+
+@pytest.mark.parametrize("name", list(FACTORIES))
+def test_update_is_pure(name):
+    opt = FACTORIES[name](0.1)
+    params = np.array([[1.0, -2.0], [0.5, 3.0]])
+    state = opt.init(params)
+    for _ in range(2):                  # the first update and a later one
+        grads = params * 0.7 + 0.1
+        saved = (params.copy(), grads.copy(), _arrays(state))
+        new_params, new_state = opt.update(grads, state, params)
+        assert_array_equal(params, saved[0])
+        assert_array_equal(grads, saved[1])
+        for before, after in zip(saved[2], _arrays(state)):
+            assert_array_equal(after, before)
+        assert new_state.count == state.count + 1
+        # the outputs do not alias the inputs
+        kept = (new_params.copy(), _arrays(new_state))
+        grads[...] = 99.0
+        params[...] = 99.0
+        assert_array_equal(new_params, kept[0])
+        for before, after in zip(kept[1], _arrays(new_state)):
+            assert_array_equal(after, before)
+        params, state = new_params, new_state
+
+
+def test_init_state_count_and_shapes():
+    state = Adam(amsgrad=True).init(np.zeros((3, 2)))
+    assert state.count == 0
+    assert state.m.shape == state.v.shape == state.v_max.shape == (3, 2)
+    assert SGD(lr=0.1).init(np.zeros(2)).buf is None
+
+
+# ---------------------------------------------------------------------------
+# Properties (hypothesis)
+# ---------------------------------------------------------------------------
+
+rates_st = st.floats(1e-4, 0.5)
+unit_st = st.floats(0.0, 0.99)
+decay_st = st.floats(0.0, 0.1)
+eps_st = st.floats(1e-12, 1e-3)
+
+optimizers_st = st.one_of(
+    st.builds(SGD, lr=rates_st, momentum=unit_st, dampening=st.floats(0.0, 1.0),
+              weight_decay=decay_st),
+    st.builds(SGD, lr=rates_st, momentum=st.floats(0.01, 0.99), nesterov=st.just(True),
+              weight_decay=decay_st),
+    st.builds(HeavyBall, lr=rates_st, beta=unit_st, nesterov=st.booleans()),
+    st.builds(EMAMomentum, lr=rates_st, beta=unit_st),
+    st.builds(AdaGrad, lr=rates_st, lr_decay=decay_st, weight_decay=decay_st,
+              initial_accumulator_value=st.floats(0.0, 1.0), eps=eps_st),
+    st.builds(RMSprop, lr=rates_st, alpha=st.floats(0.5, 0.999), eps=eps_st,
+              weight_decay=decay_st, momentum=unit_st, centered=st.booleans()),
+    st.builds(Adam, lr=rates_st, betas=st.tuples(unit_st, st.floats(0.5, 0.999)), eps=eps_st,
+              weight_decay=decay_st, amsgrad=st.booleans(), bias_correction=st.booleans()),
+    st.builds(AdamW, lr=rates_st, betas=st.tuples(unit_st, st.floats(0.5, 0.999)), eps=eps_st,
+              weight_decay=decay_st, amsgrad=st.booleans()),
+)
+
+vectors_st = st.integers(1, 4).flatmap(
+    lambda d: st.lists(st.floats(-10.0, 10.0), min_size=d, max_size=d))
+
+
+@given(opt=optimizers_st, x0=vectors_st, data=st.data())
+def test_finite_on_small_quadratics(opt, x0, data):
+    lam = np.array(data.draw(st.lists(st.floats(0.1, 2.0), min_size=len(x0),
+                                      max_size=len(x0))))
+    xs = run(opt, x0, 20, grad=lambda x: lam * x)
+    assert np.all(np.isfinite(xs))
+
+
+@given(opt=st.one_of(
+           st.builds(SGD, lr=rates_st, momentum=unit_st, dampening=st.floats(0.0, 1.0)),
+           st.builds(Adam, lr=rates_st, betas=st.tuples(unit_st, unit_st), eps=eps_st,
+                     amsgrad=st.booleans(), bias_correction=st.booleans())),
+       x0=vectors_st)
+def test_zero_gradient_leaves_params_unchanged(opt, x0):
+    x = np.array(x0)
+    new_x, _ = opt.update(np.zeros_like(x), opt.init(x), x)
+    assert_array_equal(new_x, x)
+
+
+# ---------------------------------------------------------------------------
+# Bad input
+# ---------------------------------------------------------------------------
+
+BAD_FIELDS = [
+    (SGD, {"lr": -0.1}, ValueError, "lr"),
+    (SGD, {"lr": 0.0}, ValueError, "lr"),
+    (SGD, {"lr": float("nan")}, ValueError, "lr"),
+    (SGD, {"lr": float("inf")}, ValueError, "lr"),
+    (SGD, {"lr": "0.1"}, TypeError, "lr"),
+    (SGD, {"lr": True}, TypeError, "lr"),
+    (SGD, {"lr": [[0.1, 0.2]]}, ValueError, "lr"),
+    (SGD, {"lr": [0.1, -0.2]}, ValueError, "lr"),
+    (SGD, {"lr": [0.1, 0.0]}, ValueError, "lr"),
+    (SGD, {"lr": [0.1, float("nan")]}, ValueError, "lr"),
+    (SGD, {"lr": 0.1, "momentum": 1.0}, ValueError, "momentum"),
+    (SGD, {"lr": 0.1, "momentum": -0.1}, ValueError, "momentum"),
+    (SGD, {"lr": 0.1, "momentum": float("nan")}, ValueError, "momentum"),
+    (SGD, {"lr": 0.1, "momentum": "0.9"}, TypeError, "momentum"),
+    (SGD, {"lr": 0.1, "momentum": 0.9, "dampening": -0.5}, ValueError, "dampening"),
+    (SGD, {"lr": 0.1, "momentum": 0.9, "dampening": 1.5}, ValueError, "dampening"),
+    (SGD, {"lr": 0.1, "weight_decay": -1e-4}, ValueError, "weight_decay"),
+    (SGD, {"lr": 0.1, "weight_decay": float("inf")}, ValueError, "weight_decay"),
+    (SGD, {"lr": 0.1, "nesterov": True}, ValueError, "nesterov"),
+    (SGD, {"lr": 0.1, "momentum": 0.9, "dampening": 0.1, "nesterov": True},
+     ValueError, "nesterov"),
+    (SGD, {"lr": 0.1, "momentum": 0.9, "nesterov": 1}, TypeError, "nesterov"),
+    (HeavyBall, {"lr": 0.1, "beta": 1.0}, ValueError, "beta"),
+    (HeavyBall, {"lr": -1.0}, ValueError, "lr"),
+    (HeavyBall, {"lr": 0.1, "nesterov": "yes"}, TypeError, "nesterov"),
+    (EMAMomentum, {"lr": 0.1, "beta": -0.1}, ValueError, "beta"),
+    (EMAMomentum, {"lr": None}, TypeError, "lr"),
+    (AdaGrad, {"lr_decay": -0.1}, ValueError, "lr_decay"),
+    (AdaGrad, {"initial_accumulator_value": -1.0}, ValueError, "initial_accumulator_value"),
+    (AdaGrad, {"eps": -1e-10}, ValueError, "eps"),
+    (AdaGrad, {"weight_decay": float("nan")}, ValueError, "weight_decay"),
+    (RMSprop, {"alpha": 1.0}, ValueError, "alpha"),
+    (RMSprop, {"momentum": 1.0}, ValueError, "momentum"),
+    (RMSprop, {"eps": float("inf")}, ValueError, "eps"),
+    (RMSprop, {"centered": 1}, TypeError, "centered"),
+    (Adam, {"betas": (1.0, 0.999)}, ValueError, "betas"),
+    (Adam, {"betas": (0.9, -0.1)}, ValueError, "betas"),
+    (Adam, {"betas": (0.9,)}, ValueError, "betas"),
+    (Adam, {"betas": 0.9}, TypeError, "betas"),
+    (Adam, {"betas": ("a", "b")}, TypeError, "betas"),
+    (Adam, {"eps": -1.0}, ValueError, "eps"),
+    (Adam, {"weight_decay": -0.1}, ValueError, "weight_decay"),
+    (Adam, {"amsgrad": None}, TypeError, "amsgrad"),
+    (Adam, {"bias_correction": "no"}, TypeError, "bias_correction"),
+    (AdamW, {"betas": (0.9, 1.0)}, ValueError, "betas"),
+    (AdamW, {"weight_decay": -0.01}, ValueError, "weight_decay"),
+    (AdamW, {"lr": [0.0]}, ValueError, "lr"),
+]
+
+
+@pytest.mark.parametrize("cls, kwargs, error, name", BAD_FIELDS)
+def test_bad_fields(cls, kwargs, error, name):
+    with pytest.raises(error, match=name):
+        cls(**kwargs)
+
+
+def test_replace_revalidates():
+    with pytest.raises(ValueError, match="momentum"):
+        dataclasses.replace(SGD(lr=0.1, momentum=0.5), momentum=2.0)
+
+
+@pytest.mark.parametrize("name", list(FACTORIES))
+def test_bad_update_arguments(name):
+    make = FACTORIES[name]
+    x = np.ones(3)
+    opt = make(0.1)
+    with pytest.raises(ValueError, match="grads"):
+        opt.update(np.ones(2), opt.init(x), x)
+    with pytest.raises(TypeError, match="grads"):
+        opt.update(["a", "b", "c"], opt.init(x), x)
+    for bad in (-0.1, float("nan"), float("inf")):
+        scheduled = make(lambda t, bad=bad: 0.1 if t == 0 else bad)
+        state = scheduled.init(x)
+        _, state = scheduled.update(x, state, x)            # t = 0 is fine
+        with pytest.raises(ValueError, match=r"lr\(1\)"):
+            scheduled.update(x, state, x)
+    swept = make(np.array([0.1, 0.2]))
+    with pytest.raises(ValueError, match="lr"):
+        swept.update(np.ones((3, 2)), swept.init(np.ones((3, 2))), np.ones((3, 2)))
