@@ -11,4 +11,3 @@ echo "== installing requirements.txt and lrtutor (editable) into .venv"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -e .
 export PATH="$PWD/.venv/bin:$PATH"
-export MPLBACKEND=Agg

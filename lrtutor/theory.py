@@ -1,0 +1,483 @@
+r"""Closed forms the chapters derive: stability limits, rates and iterates.
+
+All results are for a quadratic with Hessian eigenvalues
+:math:`0 < \mu = \lambda_1 \le \dots \le \lambda_d = L` (see
+:class:`lrtutor.problems.Quadratic`), where gradient descent decouples into
+one scalar recursion per eigendirection,
+
+.. math:: \theta_{t,i} - \theta^\star_i = (1 - \eta\lambda_i)^t\,(\theta_{0,i} - \theta^\star_i)
+
+(coordinates in the eigenbasis). The *contraction factor* :math:`\rho` is the
+factor by which the worst error component shrinks per step, and
+:func:`iterations_to_tolerance` turns it into a number of steps.
+
+Functions meant for plots over a grid of learning rates
+(:func:`contraction_factor`, :func:`momentum_rate`, :func:`momentum_stable`)
+accept arrays and allow :math:`\eta = 0` (the left end of an axis; nothing
+moves, :math:`\rho = 1`). The others take scalars.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from lrtutor._validate import check_array, check_int, check_real
+
+__all__ = [
+    "critical_rate",
+    "optimal_rate",
+    "contraction_factor",
+    "optimal_contraction",
+    "gd_iterate",
+    "momentum_rate",
+    "momentum_stable",
+    "heavy_ball_optimal",
+    "heavy_ball_optimal_rate",
+    "iterations_to_tolerance",
+    "adam_first_step_ratio",
+]
+
+
+def _check_L_mu(L, mu):
+    L = check_real("L", L, low=0, low_op=">")
+    mu = check_real("mu", mu, low=0, high=L, low_op=">")
+    return L, mu
+
+
+def _check_eigenvalues(eigenvalues):
+    lam = check_array("eigenvalues", eigenvalues, ndim=1, low=0, low_op=">")
+    if lam.size == 0:
+        raise ValueError("eigenvalues must have at least one entry, got shape (0,)")
+    return lam
+
+
+def _check_beta_array(beta):
+    b = check_array("beta", beta, low=0)
+    if np.any(b >= 1):
+        raise ValueError("beta must have every entry >= 0 and < 1")
+    return b
+
+
+def _check_eta_beta(eta, beta):
+    """Check learning rates (>= 0) and momenta ([0, 1)) and broadcast them together."""
+    eta = check_array("eta", eta, low=0)
+    beta = _check_beta_array(beta)
+    try:
+        return np.broadcast_arrays(eta, beta)
+    except ValueError:
+        raise ValueError(f"eta and beta must broadcast together, got shapes "
+                         f"{eta.shape} and {beta.shape}") from None
+
+
+def _scalar_or_array(arr):
+    """A 0-d result becomes a Python float or bool; arrays are returned as they are."""
+    return arr.item() if arr.ndim == 0 else arr
+
+
+def critical_rate(L):
+    r"""The largest stable learning rate of gradient descent: :math:`2/L`.
+
+    .. math:: \eta_{\mathrm{crit}} = \frac{2}{L},
+
+    where :math:`L` is ``L``, the largest Hessian eigenvalue. On a quadratic,
+    gradient descent converges from every start iff :math:`0 < \eta < 2/L`:
+    the component along the top eigenvector is multiplied by
+    :math:`1 - \eta L`, and :math:`|1 - \eta L| < 1` iff :math:`\eta < 2/L`.
+
+    Parameters
+    ----------
+    L : float > 0
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    With PyTorch's ``nn.MSELoss`` (no ½) the Hessian is doubled, so the limit
+    is :math:`1/L` in terms of our :math:`L`. Chapter "Too large, too small".
+
+    Examples
+    --------
+    >>> critical_rate(4.0)
+    0.5
+    """
+    L = check_real("L", L, low=0, low_op=">")
+    return 2.0 / L
+
+
+def optimal_rate(L, mu):
+    r"""The constant learning rate that minimises the contraction factor.
+
+    .. math:: \eta^\star = \frac{2}{L + \mu},
+
+    where :math:`L` is ``L`` and :math:`\mu` is ``mu``. It balances the two
+    ends of the spectrum, :math:`1 - \eta\mu = -(1 - \eta L)`.
+
+    Parameters
+    ----------
+    L : float > 0
+    mu : float, 0 < mu <= L
+
+    Examples
+    --------
+    >>> round(optimal_rate(1.0, 0.01), 6)
+    1.980198
+    """
+    L, mu = _check_L_mu(L, mu)
+    return 2.0 / (L + mu)
+
+
+def contraction_factor(eta, eigenvalues):
+    r"""Per-step contraction factor of gradient descent on a quadratic.
+
+    .. math:: \rho(\eta) = \max_i \lvert 1 - \eta\lambda_i \rvert,
+
+    where :math:`\eta` is ``eta`` and :math:`\lambda_i` are ``eigenvalues``.
+    The error satisfies :math:`\|\theta_t - \theta^\star\| \le \rho^t
+    \|\theta_0 - \theta^\star\|`, with equality along the eigenvector that
+    attains the maximum; :math:`\rho < 1` iff :math:`0 < \eta < 2/L`.
+
+    Parameters
+    ----------
+    eta : float or array_like
+        Learning rate(s), every entry >= 0.
+    eigenvalues : array_like, shape (d,)
+        Hessian eigenvalues, all > 0.
+
+    Returns
+    -------
+    float or ndarray
+        Same shape as ``eta``.
+
+    Examples
+    --------
+    >>> contraction_factor(0.5, [1.0, 3.0])
+    0.5
+    >>> contraction_factor([0.1, 1.0], [1.0, 3.0]).round(6).tolist()
+    [0.9, 2.0]
+    """
+    eta = check_array("eta", eta, low=0)
+    lam = _check_eigenvalues(eigenvalues)
+    rho = np.max(np.abs(1.0 - eta[..., None] * lam), axis=-1)
+    return _scalar_or_array(rho)
+
+
+def optimal_contraction(L, mu):
+    r"""Contraction factor at the optimal rate :math:`2/(L+\mu)`.
+
+    .. math:: \rho^\star = \frac{L - \mu}{L + \mu} = \frac{\kappa - 1}{\kappa + 1},
+              \qquad \kappa = L/\mu,
+
+    where :math:`L` is ``L`` and :math:`\mu` is ``mu``. For large
+    :math:`\kappa` this is about :math:`1 - 2/\kappa`: the number of steps
+    grows linearly with the condition number.
+
+    Examples
+    --------
+    >>> round(optimal_contraction(1.0, 0.01), 6)
+    0.980198
+    """
+    L, mu = _check_L_mu(L, mu)
+    return (L - mu) / (L + mu)
+
+
+def gd_iterate(hessian, x0, eta, t, minimizer=None):
+    r"""The iterate of gradient descent after ``t`` steps, in closed form.
+
+    .. math::
+
+        \theta_t = \theta^\star + (I - \eta H)^t\,(\theta_0 - \theta^\star)
+                 = \theta^\star + \sum_i (1 - \eta\lambda_i)^t\, q_i q_i^\top
+                   (\theta_0 - \theta^\star),
+
+    where :math:`H` is ``hessian`` (eigenpairs :math:`\lambda_i, q_i`),
+    :math:`\theta_0` is ``x0``, :math:`\eta` is ``eta`` and
+    :math:`\theta^\star` is ``minimizer``. This is what
+    :math:`\theta \leftarrow \theta - \eta H(\theta - \theta^\star)` gives
+    after ``t`` repetitions, computed through the eigendecomposition.
+
+    Parameters
+    ----------
+    hessian : float or array_like, shape (d, d)
+        Symmetric matrix; a scalar means the 1-D problem :math:`d = 1`.
+    x0 : float or array_like, shape (d,)
+        Start; may be a scalar when ``hessian`` is.
+    eta : float > 0
+    t : int >= 0 or integer array_like
+    minimizer : array_like, shape (d,), optional
+        Default the origin.
+
+    Returns
+    -------
+    ndarray
+        Shape ``t.shape + (d,)``; ``t.shape`` alone when ``hessian`` and
+        ``x0`` are both scalars.
+
+    Notes
+    -----
+    For :math:`\eta > 2/L` the iterates grow like :math:`|1-\eta L|^t` and
+    overflow to ``inf`` without a warning.
+
+    Examples
+    --------
+    >>> gd_iterate(1.0, 1.0, 0.5, [0, 1, 2, 3]).tolist()
+    [1.0, 0.5, 0.25, 0.125]
+    >>> gd_iterate([[1.0, 0.0], [0.0, 3.0]], [1.0, 1.0], 0.5, 2).tolist()
+    [0.25, 0.25]
+    """
+    scalar_problem = np.ndim(hessian) == 0
+    h = check_array("hessian", hessian, ndim=(0, 2))
+    if scalar_problem:
+        h = h.reshape(1, 1)
+    if h.shape[0] != h.shape[1] or h.shape[0] == 0:
+        raise ValueError(f"hessian must be a square matrix, got shape {h.shape}")
+    if not np.allclose(h, h.T, rtol=1e-12, atol=0):
+        raise ValueError("hessian must be symmetric")
+    d = h.shape[0]
+    scalar_x0 = scalar_problem and np.ndim(x0) == 0
+    x0 = check_array("x0", x0, ndim=(0, 1) if scalar_problem else 1)
+    x0 = x0.reshape(-1)
+    if x0.shape != (d,):
+        raise ValueError(f"x0 must have shape ({d},) to match hessian, got {x0.shape}")
+    xstar = np.zeros(d) if minimizer is None else check_array(
+        "minimizer", minimizer, ndim=(0, 1) if scalar_problem else 1).reshape(-1)
+    if xstar.shape != (d,):
+        raise ValueError(f"minimizer must have shape ({d},), got {xstar.shape}")
+    eta = check_real("eta", eta, low=0, low_op=">")
+    if isinstance(t, np.ndarray) or isinstance(t, (list, tuple)):
+        steps = np.asarray(t)
+        if steps.size and not np.issubdtype(steps.dtype, np.integer):
+            raise TypeError(f"t must be an integer or an array of integers, got "
+                            f"dtype {steps.dtype}")
+        if np.any(steps < 0):
+            raise ValueError("t must have every entry >= 0")
+    else:
+        steps = np.asarray(check_int("t", t, low=0))
+
+    lam, q = np.linalg.eigh(h)
+    e0 = q.T @ (x0 - xstar)                          # error in the eigenbasis
+    with np.errstate(over="ignore", invalid="ignore"):
+        factors = (1.0 - eta * lam) ** steps[..., None]   # (1 - eta lambda_i)^t
+        xt = xstar + (factors * e0) @ q.T
+    return xt[..., 0] if scalar_x0 else xt
+
+
+def momentum_rate(eta, beta, eigenvalues):
+    r"""Asymptotic contraction factor of heavy-ball momentum on a quadratic.
+
+    Momentum in PyTorch's form, :math:`v_{t+1} = \beta v_t + \nabla f(\theta_t)`,
+    :math:`\theta_{t+1} = \theta_t - \eta v_{t+1}`, equals Polyak's heavy ball
+    for a constant :math:`\eta`. Along an eigenvector with eigenvalue
+    :math:`\lambda` the error obeys
+    :math:`e_{t+1} = (1 + \beta - \eta\lambda) e_t - \beta e_{t-1}`, whose
+    characteristic roots solve :math:`\sigma^2 - (1+\beta-\eta\lambda)\sigma + \beta = 0`:
+
+    .. math::
+
+        \sigma_{1,2} = \tfrac12\Big(b \pm \sqrt{b^2 - 4\beta}\Big), \quad
+        b = 1 + \beta - \eta\lambda, \qquad
+        \rho(\eta, \beta) = \max_i \max(|\sigma_1|, |\sigma_2|),
+
+    where :math:`\eta` is ``eta``, :math:`\beta` is ``beta`` and
+    :math:`\lambda_i` are ``eigenvalues``. Complex roots
+    (:math:`b^2 < 4\beta`) have modulus :math:`\sqrt\beta`; real ones give
+    :math:`(|b| + \sqrt{b^2 - 4\beta})/2`. At :math:`\beta = 0` this is
+    :func:`contraction_factor`.
+
+    Parameters
+    ----------
+    eta : float or array_like
+        Learning rate(s), every entry >= 0.
+    beta : float or array_like
+        Momentum coefficient(s), every entry in ``[0, 1)``; broadcast with
+        ``eta`` (pass a meshgrid for the book's :math:`(\eta, \beta)` plot).
+    eigenvalues : array_like, shape (d,)
+        All > 0.
+
+    Returns
+    -------
+    float or ndarray
+        Shape ``np.broadcast(eta, beta).shape``.
+
+    Notes
+    -----
+    Where the two roots coincide (critical damping) the error decays like
+    :math:`t\rho^t`, still at rate :math:`\rho`. Near such points
+    :math:`\rho` depends on the square root of :math:`b^2 - 4\beta`, so a
+    rounding error of :math:`10^{-16}` there moves :math:`\rho` by about
+    :math:`10^{-8}`. Chapter "Momentum".
+
+    Examples
+    --------
+    >>> round(momentum_rate(0.5, 0.0, [1.0, 3.0]), 6)   # = |1 - 0.5 * 3|
+    0.5
+    >>> round(momentum_rate(1.0, 0.25, [1.0]), 6)       # complex roots: sqrt(beta)
+    0.5
+    """
+    eta, beta = _check_eta_beta(eta, beta)
+    lam = _check_eigenvalues(eigenvalues)
+    b = 1.0 + beta[..., None] - eta[..., None] * lam
+    disc = b * b - 4.0 * beta[..., None]
+    real_roots = (np.abs(b) + np.sqrt(np.maximum(disc, 0.0))) / 2.0
+    radius = np.where(disc >= 0, real_roots, np.sqrt(beta)[..., None])
+    return _scalar_or_array(np.max(radius, axis=-1))
+
+
+def momentum_stable(eta, beta, lam):
+    r"""Whether heavy-ball momentum converges along an eigenvalue ``lam``.
+
+    .. math:: 0 < \eta\lambda < 2 + 2\beta \qquad (0 \le \beta < 1),
+
+    where :math:`\eta` is ``eta``, :math:`\beta` is ``beta`` and
+    :math:`\lambda` is ``lam``. Momentum lets the rate go up to
+    :math:`2(1+\beta)/L`, almost twice the plain limit :math:`2/L`. This is
+    the Jury test for :math:`\sigma^2 - (1+\beta-\eta\lambda)\sigma + \beta`,
+    i.e. :func:`momentum_rate` < 1. For a whole spectrum pass ``lam = L``.
+
+    Parameters
+    ----------
+    eta : float or array_like, every entry >= 0
+    beta : float or array_like, every entry in [0, 1)
+    lam : float > 0
+
+    Returns
+    -------
+    bool or ndarray of bool
+        Shape ``np.broadcast(eta, beta).shape``.
+
+    Examples
+    --------
+    >>> momentum_stable(3.0, 0.0, 1.0), momentum_stable(3.0, 0.9, 1.0)
+    (False, True)
+    """
+    eta, beta = _check_eta_beta(eta, beta)
+    lam = check_real("lam", lam, low=0, low_op=">")
+    x = eta * lam
+    return _scalar_or_array((x > 0) & (x < 2.0 + 2.0 * beta))
+
+
+def heavy_ball_optimal(L, mu):
+    r"""Polyak's optimal learning rate and momentum for a quadratic.
+
+    .. math::
+
+        \eta^\star = \Big(\frac{2}{\sqrt L + \sqrt\mu}\Big)^2, \qquad
+        \beta^\star = \Big(\frac{\sqrt L - \sqrt\mu}{\sqrt L + \sqrt\mu}\Big)^2,
+
+    where :math:`L` is ``L`` and :math:`\mu` is ``mu``. Both ends of the
+    spectrum are then critically damped, and every eigendirection contracts by
+    :func:`heavy_ball_optimal_rate` :math:`= \sqrt{\beta^\star}`.
+
+    Returns
+    -------
+    (float, float)
+        ``(eta_star, beta_star)``; the rate is a separate function so that
+        this returns exactly the two hyperparameters.
+
+    Examples
+    --------
+    >>> eta, beta = heavy_ball_optimal(1.0, 0.01)
+    >>> round(eta, 6), round(beta, 6)
+    (3.305785, 0.669421)
+    """
+    L, mu = _check_L_mu(L, mu)
+    sl, sm = math.sqrt(L), math.sqrt(mu)
+    return (2.0 / (sl + sm)) ** 2, ((sl - sm) / (sl + sm)) ** 2
+
+
+def heavy_ball_optimal_rate(L, mu):
+    r"""Contraction factor of heavy ball at :func:`heavy_ball_optimal`.
+
+    .. math:: \rho^\star = \frac{\sqrt L - \sqrt\mu}{\sqrt L + \sqrt\mu}
+                         = \frac{\sqrt\kappa - 1}{\sqrt\kappa + 1},
+
+    where :math:`L` is ``L``, :math:`\mu` is ``mu`` and :math:`\kappa = L/\mu`.
+    Compared with :func:`optimal_contraction` the condition number enters
+    through its square root: about :math:`1 - 2/\sqrt\kappa` per step.
+
+    Examples
+    --------
+    >>> round(heavy_ball_optimal_rate(1.0, 0.01), 6)
+    0.818182
+    """
+    L, mu = _check_L_mu(L, mu)
+    sl, sm = math.sqrt(L), math.sqrt(mu)
+    return (sl - sm) / (sl + sm)
+
+
+def iterations_to_tolerance(rate, tol):
+    r"""Steps needed to shrink the error by a factor ``tol`` at a given rate.
+
+    .. math:: T = \min\{t \ge 0 : \rho^t \le \epsilon\}
+                = \Big\lceil \frac{\log \epsilon}{\log \rho} \Big\rceil,
+
+    where :math:`\rho` is ``rate`` and :math:`\epsilon` is ``tol``.
+
+    Parameters
+    ----------
+    rate : float >= 0
+        A contraction factor. ``rate = 0`` (e.g. :math:`\eta\lambda = 1` in
+        1-D) removes the error in one step, so the result is 1. For
+        ``rate >= 1`` the error never shrinks and the result is ``math.inf``
+        ("never").
+    tol : float, 0 < tol < 1
+
+    Returns
+    -------
+    int or math.inf
+
+    Notes
+    -----
+    A ratio :math:`\log\epsilon / \log\rho` within a relative :math:`10^{-12}`
+    of an integer counts as that integer, so that exact powers are not pushed
+    up by rounding (``rate=0.1, tol=1e-3`` gives 3, not 4). Chapter
+    "Condition number" uses this to turn rates into step counts.
+
+    Examples
+    --------
+    >>> iterations_to_tolerance(0.5, 1e-3)    # 2**-10 < 1e-3 < 2**-9
+    10
+    >>> iterations_to_tolerance(0.0, 1e-3)    # exact in one step
+    1
+    >>> iterations_to_tolerance(1.0, 1e-3)
+    inf
+    """
+    rate = check_real("rate", rate, low=0)
+    tol = check_real("tol", tol, low=0, high=1, low_op=">", high_op="<")
+    if rate >= 1:
+        return math.inf
+    if rate == 0:
+        return 1
+    ratio = math.log(tol) / math.log(rate)
+    # a ratio that is an integer up to rounding (rate 0.1, tol 1e-3 gives
+    # 3.0000000000000004) counts as that integer
+    return max(math.ceil(ratio * (1 - 1e-12)), 0)
+
+
+def adam_first_step_ratio(beta1, beta2):
+    r"""How much larger Adam's first step is without bias correction.
+
+    After one step from :math:`m_0 = v_0 = 0`, :math:`m_1 = (1-\beta_1)g`
+    and :math:`v_1 = (1-\beta_2)g^2`. The corrected step uses
+    :math:`\hat m_1/\sqrt{\hat v_1} = \operatorname{sign}(g)`, the uncorrected
+    one :math:`m_1/\sqrt{v_1}` (ignoring :math:`\epsilon`), so their ratio is
+
+    .. math:: r = \frac{1 - \beta_1}{\sqrt{1 - \beta_2}},
+
+    where :math:`\beta_1` is ``beta1`` and :math:`\beta_2` is ``beta2``.
+
+    Parameters
+    ----------
+    beta1, beta2 : float in [0, 1)
+
+    Examples
+    --------
+    >>> round(adam_first_step_ratio(0.9, 0.999), 4)
+    3.1623
+    """
+    beta1 = check_real("beta1", beta1, low=0, high=1, high_op="<")
+    beta2 = check_real("beta2", beta2, low=0, high=1, high_op="<")
+    return (1.0 - beta1) / math.sqrt(1.0 - beta2)
