@@ -18,6 +18,7 @@ __all__ = [
     "check_bool",
     "check_array",
     "check_callable",
+    "check_choice",
 ]
 
 _OPS = {
@@ -138,4 +139,22 @@ def check_callable(name, value):
     """Return ``value`` if it is callable, else raise :class:`TypeError`."""
     if not callable(value):
         raise TypeError(f"{name} must be callable, got {type(value).__name__}")
+    return value
+
+
+def check_choice(name, value, choices):
+    """Return ``value`` if it is one of ``choices`` (strings), else raise.
+
+    >>> check_choice("mode", "min", ("min", "max"))
+    'min'
+    >>> check_choice("mode", "up", ("min", "max"))
+    Traceback (most recent call last):
+    ...
+    ValueError: mode must be one of 'min', 'max', got 'up'
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
+    if value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
     return value

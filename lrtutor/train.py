@@ -224,6 +224,10 @@ def sweep(problem, optimizer, lrs, x0, steps, *, rng=None, batch_size=None,
           blowup=1e8):
     r"""Run ``optimizer`` once per learning rate in ``lrs``, all in one batch.
 
+    .. math:: \theta^{(i)}_{t+1} = \mathrm{update}\bigl(\theta^{(i)}_t, g^{(i)}_t;\ \eta^{(i)}\bigr),
+              \qquad \theta^{(i)}_0 = \theta_0, \quad i = 1, \dots, k,
+
+    computed as one array operation per step over the stacked parameters.
     Row ``i`` of the result is exactly the run :func:`run` would give with
     ``optimizer`` at rate ``lrs[i]`` (same start ``x0``; for stochastic runs
     every row sees the same mini-batches, which makes rates comparable).

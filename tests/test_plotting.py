@@ -1,0 +1,75 @@
+"""Tests of lrtutor.plotting: the data drawn must be the data computed."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from numpy.testing import assert_allclose  # noqa: E402
+
+from lrtutor import optim, plotting, problems, theory, train  # noqa: E402
+
+
+@pytest.fixture
+def ax():
+    fig, ax = plt.subplots()
+    yield ax
+    plt.close(fig)
+
+
+def sweep():
+    return train.sweep(problems.Quadratic.one_d(1.0), optim.SGD(lr=0.1),
+                       [0.5, 2.5], [1.0], steps=40)
+
+
+def test_use_book_style_sets_rcparams_only_when_called():
+    with matplotlib.rc_context():
+        matplotlib.rcParams["axes.grid"] = False
+        plotting.use_book_style()
+        assert matplotlib.rcParams["axes.grid"] is True
+        assert tuple(matplotlib.rcParams["figure.figsize"]) == plotting.BOOK_STYLE["figure.figsize"]
+
+
+def test_plot_iterates_draws_trace_and_marks_divergence(ax):
+    trace = sweep()
+    plotting.plot_iterates(ax, trace, labels=["a", "b"], minimizer=0.0)
+    lines = ax.get_lines()
+    # run a: full path; run b: path up to its last finite iterate, then a cross
+    assert_allclose(lines[0].get_ydata(), 0.5 ** np.arange(41), rtol=1e-12)
+    at = int(trace.diverged_at[1])
+    assert at == 24                       # 0.5 * 2.25^t first exceeds 1e8 at t = 24
+    assert_allclose(lines[1].get_ydata(), (-1.5) ** np.arange(at), rtol=1e-12)
+    assert lines[2].get_marker() == "x"
+    assert_allclose(lines[2].get_ydata(), [(-1.5) ** (at - 1)])
+    assert lines[3].get_ydata()[0] == 0.0                   # the minimiser line
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["a", "b", r"$\theta^\star$"]
+
+
+def test_plot_losses_log_scale_and_divergence_label(ax):
+    trace = sweep()
+    plotting.plot_losses(ax, trace, labels=["a", "b"])
+    assert ax.get_yscale() == "log"
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert texts == ["a", "b (diverged at step 24)"]
+    assert_allclose(ax.get_lines()[0].get_ydata(), 0.5 * 0.25 ** np.arange(41), rtol=1e-12)
+
+
+def test_plot_losses_floor_is_subtracted(ax):
+    trace = train.run(problems.Quadratic.one_d(2.0), optim.SGD(lr=0.1), [1.0], steps=5)
+    plotting.plot_losses(ax, trace, floor=0.25)
+    assert_allclose(ax.get_lines()[0].get_ydata(), trace.losses - 0.25, rtol=1e-12)
+    assert ax.get_ylabel() == r"$f(\theta_t) - f^\star$"
+
+
+def test_plot_contraction_marks_critical_and_optimal_rates(ax):
+    eig = [0.5, 2.0]
+    etas = np.linspace(0, 1.2, 13)
+    plotting.plot_contraction(ax, eig, etas)
+    curve, one, crit, opt = ax.get_lines()
+    expected = np.maximum(np.abs(1 - etas * 0.5), np.abs(1 - etas * 2.0))
+    assert_allclose(curve.get_ydata(), expected, rtol=1e-12)
+    assert crit.get_xdata()[0] == pytest.approx(2 / 2.0, rel=1e-15)
+    assert opt.get_xdata()[0] == pytest.approx(2 / 2.5, rel=1e-15)
+    assert theory.critical_rate(2.0) == crit.get_xdata()[0]
