@@ -6,7 +6,9 @@ Modules, in the order the layers depend on one another:
 - :mod:`lrtutor.schedules`: learning-rate schedules as pure maps ``t -> eta_t``;
 - :mod:`lrtutor.optim`: gradient descent, momentum, AdaGrad, RMSprop, Adam, AdamW;
 - :mod:`lrtutor.train`: one training loop returning a trace, and batched sweeps;
-- :mod:`lrtutor.theory`: closed forms the chapters derive.
+- :mod:`lrtutor.theory`: closed forms the chapters derive;
+- :mod:`lrtutor.plotting` and :mod:`lrtutor.widgets`: figures and interactive
+  explorers (they need matplotlib and ipywidgets; import them explicitly).
 
 Importing the package has no side effects.
 """
