@@ -7,12 +7,14 @@ Modules, in the order the layers depend on one another:
 - :mod:`lrtutor.optim`: gradient descent, momentum, AdaGrad, RMSprop, Adam, AdamW;
 - :mod:`lrtutor.train`: one training loop returning a trace, and batched sweeps;
 - :mod:`lrtutor.theory`: closed forms the chapters derive;
+- :mod:`lrtutor.finder`: the learning-rate range test and rate searches;
+- :mod:`lrtutor.data`: the real data set shipped with the package;
 - :mod:`lrtutor.plotting` and :mod:`lrtutor.widgets`: figures and interactive
   explorers (they need matplotlib and ipywidgets; import them explicitly).
 
 Importing the package has no side effects.
 """
 
-from lrtutor import problems, schedules, optim, train, theory  # noqa: F401
+from lrtutor import problems, schedules, optim, train, theory, finder, data  # noqa: F401
 
 __version__ = "0.1.0"

@@ -38,7 +38,7 @@ from typing import Any, Callable, NamedTuple, Union
 
 import numpy as np
 
-from lrtutor._validate import check_array, check_bool, check_real
+from lrtutor._validate import check_array, check_bool, check_int, check_real
 
 __all__ = ["SGD", "HeavyBall", "EMAMomentum", "AdaGrad", "RMSprop", "Adam", "AdamW",
            "SGDState", "VelocityState", "AdaGradState", "RMSpropState", "AdamState"]
@@ -128,6 +128,76 @@ def _rate(lr, count, params):
 def _l2(grads, params, weight_decay):
     """The gradient of loss + (λ/2)‖θ‖², i.e. g + λθ (PyTorch's ``weight_decay``)."""
     return grads + weight_decay * params if weight_decay else grads
+
+
+# --- In-place updates (``update_``): same numbers, no parameter-sized temporaries
+
+#: Elements per block of an in-place update: the scratch arrays of one block
+#: (a few times 128 KiB) stay in the CPU cache, so main memory sees each
+#: parameter, gradient and buffer read once and written once.
+CHUNK = 1 << 14
+
+
+def _check_inplace(params, buffers):
+    """``params`` and every state buffer must be writeable C-contiguous float64 arrays."""
+    for name, arr in (("params", params),) + tuple(buffers):
+        if arr is None:
+            continue
+        if not isinstance(arr, np.ndarray):
+            raise TypeError(f"{name} must be a numpy array for an in-place update, "
+                            f"got {type(arr).__name__}")
+        if arr.dtype != np.float64:
+            raise TypeError(f"{name} must have dtype float64 for an in-place update, "
+                            f"got {arr.dtype}")
+        if not (arr.flags.c_contiguous and arr.flags.writeable):
+            raise ValueError(f"{name} must be a writeable C-contiguous array for an "
+                             "in-place update")
+        if arr.shape != params.shape:
+            raise ValueError(f"{name} must have the shape of params {params.shape}, "
+                             f"got {arr.shape}")
+
+
+def _blocks(eta, params, grads, buffers, chunk):
+    """Yield ``(eta, p, g, *buffers)`` as views on consecutive blocks.
+
+    A scalar rate blocks the flattened arrays; an array of per-row rates
+    (shape ``(k, 1, ..., 1)``) blocks whole rows, with the matching rates.
+    """
+    if np.ndim(eta) == 0:
+        flat = [a.reshape(-1) if a is not None else None for a in (params, grads) + buffers]
+        n, step, rows = flat[0].shape[0], chunk, None
+    else:
+        k = params.shape[0]
+        flat = [a.reshape(k, -1) if a is not None else None
+                for a in (params, grads) + buffers]
+        rows = eta.reshape(k, 1)
+        n, step = k, max(1, chunk // max(flat[0].shape[1], 1))
+    for i in range(0, n, step):
+        views = [a[i:i + step] if a is not None else None for a in flat]
+        yield (eta if rows is None else rows[i:i + step]), views
+
+
+def _inplace(grads, state, params, buffers, eta, chunk, kernel, nwork):
+    """Run ``kernel(eta, p, g, *buffers, *work)`` block by block, in place.
+
+    ``buffers`` are the state arrays (or ``None``) the kernel updates. Checks
+    ``grads`` against ``params`` and both against the in-place requirements.
+    """
+    _check_inplace(params, buffers)
+    grads = np.ascontiguousarray(check_array("grads", grads, finite=False))
+    if grads.shape != params.shape:
+        raise ValueError(f"grads must have the shape of params {params.shape}, "
+                         f"got {grads.shape}")
+    work = None
+    for eta_b, (p, g, *bufs) in _blocks(eta, params, grads,
+                                       tuple(b for _, b in buffers), chunk):
+        if work is None:
+            work = [np.empty(p.shape) for _ in range(nwork)]
+        kernel(eta_b, p, g, *bufs, *[w[:p.shape[0]] for w in work])
+
+
+def _check_chunk(chunk):
+    return check_int("chunk", chunk, low=1)
 
 
 # --- Gradient descent and momentum, three ways -------------------------------
@@ -229,6 +299,47 @@ class SGD:
             g = g + self.momentum * buf if self.nesterov else buf
         return params - eta * g, SGDState(state.count + 1, buf)
 
+    def update_(self, grads, state, params, *, chunk=CHUNK):
+        """:meth:`update` in place: ``params`` and ``state.buf`` are overwritten.
+
+        Gives the same numbers as :meth:`update`, bit for bit, without
+        temporaries the size of ``params`` (the work is done in blocks of
+        ``chunk`` elements). ``params`` and the buffers must be writeable
+        C-contiguous float64 arrays (as :meth:`init` makes them). Returns the
+        new state, which shares the buffers of ``state``.
+
+        >>> opt, x = SGD(lr=0.1, momentum=0.9), np.array([1.0])
+        >>> state = opt.init(x)
+        >>> for _ in range(3):
+        ...     state = opt.update_(x.copy(), state, x)
+        >>> round(float(x[0]), 6), state.count
+        (0.486, 3)
+        """
+        chunk = _check_chunk(chunk)
+        eta = _rate(self.lr, state.count, check_array("params", params, finite=False))
+        mu, damp, wd, nest = self.momentum, 1 - self.dampening, self.weight_decay, self.nesterov
+        first = state.count == 0
+
+        def kernel(eta, p, g, buf, w1, w2):
+            if wd:                                  # g + wd * p
+                np.multiply(p, wd, out=w1)
+                g = np.add(g, w1, out=w1)
+            d = g
+            if buf is not None:
+                if first:
+                    buf[...] = g
+                else:
+                    np.multiply(buf, mu, out=buf)
+                    np.add(buf, np.multiply(g, damp, out=w2), out=buf)
+                if nest:
+                    d = np.add(g, np.multiply(buf, mu, out=w2), out=w2)
+                else:
+                    d = buf
+            np.subtract(p, np.multiply(d, eta, out=w2), out=p)
+
+        _inplace(grads, state, params, (("state.buf", state.buf),), eta, chunk, kernel, 2)
+        return SGDState(state.count + 1, state.buf)
+
 
 class VelocityState(NamedTuple):
     """State of :class:`HeavyBall` and :class:`EMAMomentum`: ``count``, ``velocity``."""
@@ -303,6 +414,26 @@ class HeavyBall:
             new_params = params + velocity
         return new_params, VelocityState(state.count + 1, velocity)
 
+    def update_(self, grads, state, params, *, chunk=CHUNK):
+        """:meth:`update` in place (``params`` and ``state.velocity``), bit for bit;
+        see :meth:`SGD.update_`."""
+        chunk = _check_chunk(chunk)
+        eta = _rate(self.lr, state.count, check_array("params", params, finite=False))
+        beta, nest = self.beta, self.nesterov
+
+        def kernel(eta, p, g, v, w1, w2):
+            np.multiply(v, beta, out=v)
+            np.subtract(v, np.multiply(g, eta, out=w1), out=v)
+            if nest:
+                np.subtract(np.multiply(v, beta, out=w2), w1, out=w2)
+                np.add(p, w2, out=p)
+            else:
+                np.add(p, v, out=p)
+
+        _inplace(grads, state, params, (("state.velocity", state.velocity),), eta, chunk,
+                 kernel, 2)
+        return VelocityState(state.count + 1, state.velocity)
+
 
 @dataclass(frozen=True)
 class EMAMomentum:
@@ -362,6 +493,22 @@ class EMAMomentum:
         eta = _rate(self.lr, state.count, params)
         velocity = self.beta * state.velocity + (1 - self.beta) * grads
         return params - eta * velocity, VelocityState(state.count + 1, velocity)
+
+    def update_(self, grads, state, params, *, chunk=CHUNK):
+        """:meth:`update` in place (``params`` and ``state.velocity``), bit for bit;
+        see :meth:`SGD.update_`."""
+        chunk = _check_chunk(chunk)
+        eta = _rate(self.lr, state.count, check_array("params", params, finite=False))
+        beta = self.beta
+
+        def kernel(eta, p, g, v, w1):
+            np.multiply(v, beta, out=v)
+            np.add(v, np.multiply(g, 1 - beta, out=w1), out=v)
+            np.subtract(p, np.multiply(v, eta, out=w1), out=p)
+
+        _inplace(grads, state, params, (("state.velocity", state.velocity),), eta, chunk,
+                 kernel, 1)
+        return VelocityState(state.count + 1, state.velocity)
 
 
 # --- Adaptive methods: a rate per coordinate ---------------------------------
@@ -449,6 +596,27 @@ class AdaGrad:
         sum_sq = state.sum_sq + g * g
         new_params = params - eta * g / (np.sqrt(sum_sq) + self.eps)
         return new_params, AdaGradState(state.count + 1, sum_sq)
+
+    def update_(self, grads, state, params, *, chunk=CHUNK):
+        """:meth:`update` in place (``params`` and ``state.sum_sq``), bit for bit;
+        see :meth:`SGD.update_`."""
+        chunk = _check_chunk(chunk)
+        eta = _rate(self.lr, state.count, check_array("params", params, finite=False))
+        eta = eta / (1 + state.count * self.lr_decay)
+        wd, eps = self.weight_decay, self.eps
+
+        def kernel(eta, p, g, s, w1, w2, w3):
+            if wd:
+                np.multiply(p, wd, out=w1)
+                g = np.add(g, w1, out=w1)
+            np.add(s, np.multiply(g, g, out=w2), out=s)
+            np.add(np.sqrt(s, out=w2), eps, out=w2)
+            np.divide(np.multiply(g, eta, out=w3), w2, out=w3)
+            np.subtract(p, w3, out=p)
+
+        _inplace(grads, state, params, (("state.sum_sq", state.sum_sq),), eta, chunk,
+                 kernel, 3)
+        return AdaGradState(state.count + 1, state.sum_sq)
 
 
 class RMSpropState(NamedTuple):
@@ -561,6 +729,38 @@ class RMSprop:
             new_params = params - eta * g / denom
         return new_params, RMSpropState(state.count + 1, square_avg, grad_avg, buf)
 
+    def update_(self, grads, state, params, *, chunk=CHUNK):
+        """:meth:`update` in place (``params`` and the state buffers), bit for bit;
+        see :meth:`SGD.update_`."""
+        chunk = _check_chunk(chunk)
+        eta = _rate(self.lr, state.count, check_array("params", params, finite=False))
+        a, wd, eps, mu = self.alpha, self.weight_decay, self.eps, self.momentum
+
+        def kernel(eta, p, g, sq, ga, buf, w1, w2, w3):
+            if wd:
+                np.multiply(p, wd, out=w1)
+                g = np.add(g, w1, out=w1)
+            np.multiply(np.multiply(g, 1 - a, out=w2), g, out=w2)     # (1-a) g g
+            np.add(np.multiply(sq, a, out=sq), w2, out=sq)
+            if ga is not None:
+                np.add(np.multiply(ga, a, out=ga), np.multiply(g, 1 - a, out=w2), out=ga)
+                np.subtract(sq, np.multiply(ga, ga, out=w2), out=w2)
+                np.sqrt(w2, out=w2)
+            else:
+                np.sqrt(sq, out=w2)
+            np.add(w2, eps, out=w2)                                   # denom
+            if buf is not None:
+                np.add(np.multiply(buf, mu, out=buf), np.divide(g, w2, out=w3), out=buf)
+                np.subtract(p, np.multiply(buf, eta, out=w3), out=p)
+            else:
+                np.divide(np.multiply(g, eta, out=w3), w2, out=w3)
+                np.subtract(p, w3, out=p)
+
+        _inplace(grads, state, params,
+                 (("state.square_avg", state.square_avg), ("state.grad_avg", state.grad_avg),
+                  ("state.buf", state.buf)), eta, chunk, kernel, 3)
+        return RMSpropState(state.count + 1, state.square_avg, state.grad_avg, state.buf)
+
 
 class AdamState(NamedTuple):
     """State of :class:`Adam` and :class:`AdamW`: ``count``, ``m``, ``v``, ``v_max``."""
@@ -668,6 +868,45 @@ class Adam:
         new_params = params - eta * m_hat / (np.sqrt(v_hat) + self.eps)
         return new_params, AdamState(t, m, v, v_max)
 
+    def update_(self, grads, state, params, *, chunk=CHUNK):
+        """:meth:`update` in place (``params``, ``state.m``, ``state.v``,
+        ``state.v_max``), bit for bit; see :meth:`SGD.update_`."""
+        chunk = _check_chunk(chunk)
+        eta = _rate(self.lr, state.count, check_array("params", params, finite=False))
+        self._adam_inplace(grads, state, params, eta, chunk, self.weight_decay)
+        return AdamState(state.count + 1, state.m, state.v, state.v_max)
+
+    def _adam_inplace(self, grads, state, params, eta, chunk, wd, decoupled=0.0):
+        beta1, beta2 = self.betas
+        t = state.count + 1
+        eps, bias = self.eps, self.bias_correction
+        c1, c2 = 1 - beta1 ** t, 1 - beta2 ** t
+
+        def kernel(eta, p, g, m, v, v_max, w1, w2, w3):
+            if decoupled:                           # AdamW: p * (1 - eta * lambda)
+                np.multiply(p, 1 - eta * decoupled, out=p)
+            if wd:
+                np.multiply(p, wd, out=w1)
+                g = np.add(g, w1, out=w1)
+            np.add(np.multiply(m, beta1, out=m), np.multiply(g, 1 - beta1, out=w2), out=m)
+            np.multiply(np.multiply(g, 1 - beta2, out=w2), g, out=w2)
+            np.add(np.multiply(v, beta2, out=v), w2, out=v)
+            used = v
+            if v_max is not None:
+                used = np.maximum(v_max, v, out=v_max)
+            if bias:
+                m_hat = np.divide(m, c1, out=w3)
+                v_hat = np.divide(used, c2, out=w2)
+            else:
+                m_hat, v_hat = m, used
+            np.add(np.sqrt(v_hat, out=w2), eps, out=w2)
+            np.divide(np.multiply(m_hat, eta, out=w3), w2, out=w3)
+            np.subtract(p, w3, out=p)
+
+        _inplace(grads, state, params,
+                 (("state.m", state.m), ("state.v", state.v), ("state.v_max", state.v_max)),
+                 eta, chunk, kernel, 3)
+
 
 @dataclass(frozen=True)
 class AdamW:
@@ -742,3 +981,12 @@ class AdamW:
         eta = _rate(self.lr, state.count, params)
         decayed = params * (1 - eta * self.weight_decay)
         return self._adam().update(grads, state, decayed)
+
+    def update_(self, grads, state, params, *, chunk=CHUNK):
+        """:meth:`update` in place (``params``, ``state.m``, ``state.v``,
+        ``state.v_max``), bit for bit; see :meth:`SGD.update_`."""
+        chunk = _check_chunk(chunk)
+        eta = _rate(self.lr, state.count, check_array("params", params, finite=False))
+        self._adam()._adam_inplace(grads, state, params, eta, chunk, 0.0,
+                                   decoupled=self.weight_decay)
+        return AdamState(state.count + 1, state.m, state.v, state.v_max)

@@ -381,15 +381,8 @@ class _DataProblem:
         with _quiet():
             return self._grad_rows(x, self.design, self.y)
 
-    def batch_grad(self, x, idx):
-        r"""Gradient of the mean loss over the rows ``idx`` only.
-
-        .. math:: g_B(\theta) = \frac{1}{|B|} \sum_{i \in B} \nabla f_i(\theta),
-
-        where :math:`B` is ``idx`` (a 1-D array of row indices in ``[0, n)``;
-        a repeated index counts twice).
-        """
-        x = _check_x(x, self.dim)
+    def _rows(self, idx):
+        """Validate a 1-D array of row indices in ``[0, n)``."""
         idx = np.asarray(idx)
         if idx.ndim != 1 or idx.size == 0:
             raise ValueError(f"idx must be a non-empty 1-D array, got shape {idx.shape}")
@@ -398,6 +391,29 @@ class _DataProblem:
         if idx.min() < 0 or idx.max() >= self.n:
             raise ValueError(f"idx must have every entry >= 0 and < {self.n} "
                              "(the number of rows)")
+        return idx
+
+    def batch_loss(self, x, idx):
+        r"""Mean loss over the rows ``idx`` only.
+
+        .. math:: f_B(\theta) = \frac{1}{|B|} \sum_{i \in B} f_i(\theta),
+
+        where :math:`B` is ``idx`` (a 1-D array of row indices in ``[0, n)``;
+        a repeated index counts twice).
+        """
+        x, idx = _check_x(x, self.dim), self._rows(idx)
+        with _quiet():
+            return self._loss_rows(x, self.design[idx], self.y[idx])
+
+    def batch_grad(self, x, idx):
+        r"""Gradient of the mean loss over the rows ``idx`` only.
+
+        .. math:: g_B(\theta) = \frac{1}{|B|} \sum_{i \in B} \nabla f_i(\theta),
+
+        where :math:`B` is ``idx`` (a 1-D array of row indices in ``[0, n)``;
+        a repeated index counts twice).
+        """
+        x, idx = _check_x(x, self.dim), self._rows(idx)
         with _quiet():
             return self._grad_rows(x, self.design[idx], self.y[idx])
 

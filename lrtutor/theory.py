@@ -481,3 +481,512 @@ def adam_first_step_ratio(beta1, beta2):
     beta1 = check_real("beta1", beta1, low=0, high=1, high_op="<")
     beta2 = check_real("beta2", beta2, low=0, high=1, high_op="<")
     return (1.0 - beta1) / math.sqrt(1.0 - beta2)
+
+
+# --- w4 ---
+# Helpers of the translation and errata chapters (frameworks, common_mistakes).
+
+__all__ += ["steps_per_epoch", "scheduler_rates_used", "ema_to_classical_lr"]
+
+
+def steps_per_epoch(n, batch_size, drop_last=False):
+    r"""Number of optimizer updates in one pass over ``n`` examples.
+
+    .. math:: S = \lceil n / B \rceil \quad\text{or}\quad
+              S = \lfloor n / B \rfloor \ \text{(drop\_last)}
+
+    where :math:`n` is ``n`` and :math:`B` is ``batch_size``.
+
+    Parameters
+    ----------
+    n : int
+        Number of training examples, >= 1.
+    batch_size : int
+        Mini-batch size :math:`B`, >= 1.
+    drop_last : bool, default False
+        Drop the last, incomplete batch.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    ValueError
+        If ``drop_last`` leaves no batch at all (``n < batch_size``).
+
+    Notes
+    -----
+    This is ``len(torch.utils.data.DataLoader(ds, batch_size, drop_last=...))``
+    and the number of steps Keras's ``fit`` runs per epoch. A per-batch
+    schedule (``OneCycleLR``, ``CyclicLR``, or a ``CosineAnnealingLR`` stepped
+    every batch) needs ``total_steps = epochs * S``; using ``epochs`` alone, or
+    ``n // B`` when the last partial batch is kept, makes PyTorch's
+    ``OneCycleLR`` raise "Tried to step ... times" near the end of training.
+    Derived in the chapter "From lrtutor to the frameworks".
+
+    Examples
+    --------
+    >>> steps_per_epoch(1000, 32), steps_per_epoch(1000, 32, drop_last=True)
+    (32, 31)
+    """
+    n = check_int("n", n, low=1)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    if not isinstance(drop_last, (bool, np.bool_)):
+        raise TypeError(f"drop_last must be a bool, got {type(drop_last).__name__}")
+    if drop_last:
+        if n < batch_size:
+            raise ValueError(f"drop_last=True needs n >= batch_size, got n={n} and "
+                             f"batch_size={batch_size} (no complete batch)")
+        return n // batch_size
+    return -(-n // batch_size)
+
+
+def scheduler_rates_used(schedule, steps, scheduler_first=False):
+    r"""The rates the updates really use, with the right or the wrong call order.
+
+    .. math:: \eta^{\mathrm{used}}_t = \begin{cases} s(t) & \text{optimizer
+              step, then scheduler step} \\ s(t + 1) & \text{scheduler step
+              first} \end{cases} \qquad t = 0, \dots, \texttt{steps} - 1
+
+    where :math:`s` is ``schedule``, evaluated at the number of
+    ``scheduler.step()`` calls made before update :math:`t`.
+
+    Parameters
+    ----------
+    schedule : callable
+        A schedule ``t -> rate`` (e.g. from :mod:`lrtutor.schedules`) accepting
+        an integer array.
+    steps : int
+        Number of updates, >= 0.
+    scheduler_first : bool, default False
+        Model a loop that calls ``scheduler.step()`` *before*
+        ``optimizer.step()``.
+
+    Returns
+    -------
+    ndarray, shape (steps,)
+
+    Notes
+    -----
+    PyTorch's scheduler constructor already sets the rate to :math:`s(0)`, so
+    calling ``scheduler.step()`` before the first ``optimizer.step()`` skips
+    that value: every update uses the next one, and the last update uses
+    :math:`s(\texttt{steps})`, one past the horizon. PyTorch warns about this
+    order. Derived in the chapter "From lrtutor to the frameworks".
+
+    Examples
+    --------
+    >>> from lrtutor.schedules import LinearSchedule
+    >>> warm = LinearSchedule(0.0, 1.0, 4)
+    >>> scheduler_rates_used(warm, 5).tolist()
+    [0.0, 0.25, 0.5, 0.75, 1.0]
+    >>> scheduler_rates_used(warm, 5, scheduler_first=True).tolist()
+    [0.25, 0.5, 0.75, 1.0, 1.0]
+    """
+    if not callable(schedule):
+        raise TypeError(f"schedule must be callable, got {type(schedule).__name__}")
+    steps = check_int("steps", steps, low=0)
+    if not isinstance(scheduler_first, (bool, np.bool_)):
+        raise TypeError(f"scheduler_first must be a bool, got "
+                        f"{type(scheduler_first).__name__}")
+    t = np.arange(steps) + (1 if scheduler_first else 0)
+    return np.asarray(schedule(t), dtype=np.float64).reshape(steps)
+
+
+def ema_to_classical_lr(eta, beta):
+    r"""The classical-momentum rate that reproduces EMA momentum at rate ``eta``.
+
+    EMA ("damped") momentum :math:`v_t = \beta v_{t-1} + (1-\beta) g_t`,
+    :math:`\theta_t = \theta_{t-1} - \eta v_t` takes the same steps as
+    classical momentum (PyTorch, Keras, optax) at the rate
+
+    .. math:: \eta_{\mathrm{classical}} = (1 - \beta)\,\eta_{\mathrm{EMA}},
+
+    where :math:`\eta_{\mathrm{EMA}}` is ``eta`` and :math:`\beta` is ``beta``.
+
+    Parameters
+    ----------
+    eta : float
+        Rate of the EMA form, > 0.
+    beta : float
+        Momentum coefficient, in [0, 1).
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    Unroll both: the EMA velocity is :math:`(1-\beta)` times PyTorch's buffer
+    :math:`b_t = \beta b_{t-1} + g_t`. At :math:`\beta = 0.9` the same number
+    ``lr`` gives steps 10 times smaller in the EMA form, a trap when rates are
+    copied from a tutorial into a framework. Exact for a constant rate (see
+    :class:`lrtutor.optim.EMAMomentum`). Derived in the chapter "Common
+    mistakes in popular tutorials".
+
+    Examples
+    --------
+    >>> round(ema_to_classical_lr(0.1, 0.9), 12)
+    0.01
+    """
+    eta = check_real("eta", eta, low=0, low_op=">")
+    beta = check_real("beta", beta, low=0, high=1, high_op="<")
+    return (1.0 - beta) * eta
+
+
+# --- stochastic gradients (chapter: gradient_descent) ---
+# Added by w1: the noise floor of SGD, mini-batch gradient variance, and the
+# momentum helpers of the chapter "Momentum" (roots, critical damping).
+
+__all__ += ["sgd_stationary_variance", "sgd_variance", "minibatch_gradient_variance",
+            "gradient_variance", "momentum_roots", "momentum_critical_beta"]
+
+
+def _check_eta_lam(eta, lam):
+    eta = check_real("eta", eta, low=0, low_op=">")
+    lam = check_real("lam", lam, low=0, low_op=">")
+    if not eta * lam < 2:
+        raise ValueError(f"eta * lam must be < 2 (a stable rate, eta < 2/lam = "
+                         f"{2 / lam!r}), got eta={eta!r}, lam={lam!r}")
+    return eta, lam
+
+
+def sgd_stationary_variance(eta, lam, sigma2):
+    r"""Stationary variance of SGD with a constant rate on a 1-D quadratic.
+
+    With additive gradient noise, :math:`g_t = \lambda(\theta_t - \theta^\star)
+    + \xi_t` with independent :math:`\xi_t` of mean 0 and variance
+    :math:`\sigma^2`, the error obeys :math:`e_{t+1} = (1-\eta\lambda)e_t -
+    \eta\xi_t`. Its variance settles where
+    :math:`v = (1-\eta\lambda)^2 v + \eta^2\sigma^2`:
+
+    .. math::
+
+        \operatorname{Var}(\theta_\infty) = \frac{\eta\,\sigma^2}{\lambda\,(2 - \eta\lambda)},
+
+    where :math:`\eta` is ``eta``, :math:`\lambda` is ``lam`` and
+    :math:`\sigma^2` is ``sigma2``.
+
+    Parameters
+    ----------
+    eta : float > 0
+        Constant learning rate; must be stable, :math:`\eta\lambda < 2`.
+    lam : float > 0
+        Curvature :math:`\lambda`.
+    sigma2 : float >= 0
+        Variance :math:`\sigma^2` of the gradient noise.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If ``eta * lam >= 2`` (no stationary distribution) or an argument is
+        out of range.
+
+    Notes
+    -----
+    For small :math:`\eta\lambda` this is about :math:`\eta\sigma^2/(2\lambda)`:
+    the noise floor is proportional to the rate, which is why a constant-rate
+    SGD never converges and a decaying rate (Robbins and Monro 1951) is
+    needed. The expected excess loss at stationarity is
+    :math:`\tfrac{\lambda}{2}\operatorname{Var}(\theta_\infty)`. Chapter
+    "Gradient descent, SGD and mini-batches".
+
+    Examples
+    --------
+    >>> round(sgd_stationary_variance(0.1, 1.0, 1.0), 6)    # 0.1 / 1.9
+    0.052632
+    """
+    eta, lam = _check_eta_lam(eta, lam)
+    sigma2 = check_real("sigma2", sigma2, low=0)
+    return eta * sigma2 / (lam * (2.0 - eta * lam))
+
+
+def sgd_variance(etas, lam, sigma2, v0=0.0):
+    r"""Variance of SGD's iterate, step by step, for any sequence of rates.
+
+    On the 1-D quadratic with additive gradient noise of
+    :func:`sgd_stationary_variance`, the variance of :math:`\theta_t` obeys
+
+    .. math:: v_{t+1} = (1 - \eta_t\lambda)^2\, v_t + \eta_t^2\,\sigma^2,
+
+    where :math:`\eta_t` is ``etas[t]``, :math:`\lambda` is ``lam``,
+    :math:`\sigma^2` is ``sigma2`` and :math:`v_0` is ``v0``. The mean error
+    follows plain gradient descent, so
+    :math:`\mathbb E(\theta_t - \theta^\star)^2 = (\text{mean error})^2 + v_t`.
+
+    Parameters
+    ----------
+    etas : array_like, shape (T,)
+        The rates :math:`\eta_0, \dots, \eta_{T-1}`, every entry >= 0 (from a
+        schedule: ``schedule(np.arange(T))``).
+    lam : float > 0
+    sigma2 : float >= 0
+    v0 : float >= 0, default 0
+        Variance of the start (0 for a fixed :math:`\theta_0`).
+
+    Returns
+    -------
+    ndarray, shape (T + 1,)
+        :math:`v_0, v_1, \dots, v_T`.
+
+    Notes
+    -----
+    For a constant rate :math:`\eta` the recursion sums to
+    :math:`v_t = a^t v_0 + \eta^2\sigma^2 (1 - a^t)/(1 - a)` with
+    :math:`a = (1-\eta\lambda)^2`, which tends to
+    :func:`sgd_stationary_variance`. With :math:`\eta_t \to 0` and
+    :math:`\sum_t \eta_t = \infty` (Robbins--Monro) :math:`v_t \to 0`.
+    Unstable rates (:math:`\eta_t\lambda > 2` for ever) make it overflow to
+    ``inf`` without a warning.
+
+    Examples
+    --------
+    >>> sgd_variance([0.5, 0.5, 0.5], 1.0, 1.0).round(6).tolist()
+    [0.0, 0.25, 0.3125, 0.328125]
+    """
+    etas = check_array("etas", etas, ndim=1, low=0)
+    lam = check_real("lam", lam, low=0, low_op=">")
+    sigma2 = check_real("sigma2", sigma2, low=0)
+    v0 = check_real("v0", v0, low=0)
+    v = np.empty(etas.size + 1)
+    v[0] = v0
+    with np.errstate(over="ignore", invalid="ignore"):
+        for t, eta in enumerate(etas):
+            v[t + 1] = (1.0 - eta * lam) ** 2 * v[t] + eta * eta * sigma2
+    return v
+
+
+def minibatch_gradient_variance(sigma2, batch_size, n):
+    r"""Expected squared error of a mini-batch gradient drawn without replacement.
+
+    The mini-batch gradient :math:`g_B = \frac{1}{|B|}\sum_{i\in B}\nabla f_i`
+    over :math:`|B|` distinct rows drawn uniformly from :math:`n` is an
+    unbiased estimate of :math:`\nabla f`, with
+
+    .. math::
+
+        \mathbb E\,\lVert g_B - \nabla f\rVert^2
+          = \frac{\sigma^2}{|B|}\,\frac{n - |B|}{n - 1},
+        \qquad \sigma^2 = \frac1n \sum_{i=1}^n \lVert \nabla f_i - \nabla f\rVert^2,
+
+    where :math:`\sigma^2` is ``sigma2`` (see :func:`gradient_variance`),
+    :math:`|B|` is ``batch_size`` and :math:`n` is ``n``.
+
+    Parameters
+    ----------
+    sigma2 : float >= 0
+        Per-example gradient variance :math:`\sigma^2`.
+    batch_size : int, 1 <= batch_size <= n
+    n : int >= 1
+
+    Returns
+    -------
+    float
+
+    Notes
+    -----
+    The factor :math:`(n-|B|)/(n-1)` is the finite-population correction of
+    sampling without replacement (what
+    :meth:`lrtutor.problems.LinearRegression.stochastic_grad` does): it is 1
+    for a single example and 0 for the full batch, which *is* the gradient.
+    For :math:`|B| \ll n` the variance falls like :math:`1/|B|`. Chapter
+    "Gradient descent, SGD and mini-batches".
+
+    Examples
+    --------
+    >>> minibatch_gradient_variance(2.0, 1, 5), minibatch_gradient_variance(2.0, 5, 5)
+    (2.0, 0.0)
+    """
+    sigma2 = check_real("sigma2", sigma2, low=0)
+    n = check_int("n", n, low=1)
+    batch_size = check_int("batch_size", batch_size, low=1, high=n)
+    if n == 1:
+        return 0.0
+    return sigma2 / batch_size * (n - batch_size) / (n - 1)
+
+
+def gradient_variance(problem, x):
+    r"""Per-example gradient variance of a data-set problem at ``x``.
+
+    .. math:: \sigma^2(\theta) = \frac1n \sum_{i=1}^n
+              \lVert \nabla f_i(\theta) - \nabla f(\theta) \rVert^2,
+
+    where :math:`\nabla f_i` is the gradient on row :math:`i` alone,
+    :math:`\nabla f` the full gradient (their mean) and :math:`\theta` is
+    ``x``. This is the :math:`\sigma^2` of
+    :func:`minibatch_gradient_variance`.
+
+    Parameters
+    ----------
+    problem : a data-set problem of :mod:`lrtutor.problems`
+        Needs ``n``, ``dim``, ``grad`` and ``batch_grad``.
+    x : array_like, shape (d,)
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from lrtutor.problems import LinearRegression
+    >>> p = LinearRegression([[0.0], [1.0]], [0.0, 0.0])
+    >>> float(gradient_variance(p, [1.0, 0.0]))   # row gradients (1, 0), (1, 1)
+    0.25
+    """
+    if not hasattr(problem, "batch_grad"):
+        raise TypeError("problem must be a data-set problem with batch_grad, got "
+                        f"{type(problem).__name__}")
+    x = check_array("x", x, shape=(problem.dim,))
+    rows = np.stack([problem.batch_grad(x, np.array([i])) for i in range(problem.n)])
+    diff = rows - problem.grad(x)
+    return float(np.mean(np.sum(diff * diff, axis=-1)))
+
+
+# --- momentum helpers (chapter: momentum) ---
+
+def momentum_roots(eta, beta, lam):
+    r"""The two characteristic roots of heavy-ball momentum along one eigenvalue.
+
+    Along an eigenvector with eigenvalue :math:`\lambda` the error of
+    momentum obeys :math:`e_{t+1} = (1+\beta-\eta\lambda)e_t - \beta e_{t-1}`,
+    so :math:`e_t = c_1\sigma_1^t + c_2\sigma_2^t` with
+
+    .. math::
+
+        \sigma_{1,2} = \tfrac12\Big(1 + \beta - \eta\lambda
+                       \pm \sqrt{(1+\beta-\eta\lambda)^2 - 4\beta}\Big),
+
+    where :math:`\eta` is ``eta``, :math:`\beta` is ``beta`` and
+    :math:`\lambda` is ``lam``. They are the eigenvalues of the iteration
+    matrix :math:`\begin{pmatrix} 1+\beta-\eta\lambda & -\beta \\ 1 & 0\end{pmatrix}`;
+    :math:`\sigma_1\sigma_2 = \beta` and :math:`\sigma_1 + \sigma_2 = 1+\beta-\eta\lambda`.
+
+    Parameters
+    ----------
+    eta : float or array_like, every entry >= 0
+    beta : float or array_like, every entry in [0, 1)
+    lam : float > 0
+
+    Returns
+    -------
+    (complex ndarray, complex ndarray)
+        :math:`\sigma_1, \sigma_2`, each of shape ``np.broadcast(eta, beta).shape``;
+        :math:`\sigma_1` takes the ``+`` sign (the principal square root).
+        The larger modulus is :func:`momentum_rate` with ``eigenvalues=[lam]``.
+
+    Examples
+    --------
+    >>> s1, s2 = momentum_roots(1.0, 0.25, 1.0)       # complex pair, |s| = sqrt(beta)
+    >>> complex(s1).real, round(abs(complex(s1)), 6)
+    (0.125, 0.5)
+    """
+    eta, beta = _check_eta_beta(eta, beta)
+    lam = check_real("lam", lam, low=0, low_op=">")
+    b = (1.0 + beta - eta * lam).astype(np.complex128)
+    root = np.sqrt(b * b - 4.0 * beta)
+    return b / 2 + root / 2, b / 2 - root / 2
+
+
+def momentum_critical_beta(eta, lam):
+    r"""The momentum that critically damps one eigendirection.
+
+    The roots of :func:`momentum_roots` coincide when
+    :math:`(1+\beta-\eta\lambda)^2 = 4\beta`, i.e. :math:`\sqrt{\eta\lambda}
+    = |1 \pm \sqrt\beta|`:
+
+    .. math:: \beta_{\mathrm{crit}} = \big(1 - \sqrt{\eta\lambda}\big)^2,
+
+    where :math:`\eta` is ``eta`` and :math:`\lambda` is ``lam``. A smaller
+    :math:`\beta` leaves two real roots (over-damped, the slow one dominates),
+    a larger one a complex pair of modulus :math:`\sqrt\beta` (under-damped,
+    oscillating). At :math:`\beta_{\mathrm{crit}}` the contraction factor is
+    :math:`\sqrt{\beta_{\mathrm{crit}}} = |1 - \sqrt{\eta\lambda}|`, the
+    smallest any :math:`\beta` achieves for this :math:`\eta\lambda`.
+
+    Parameters
+    ----------
+    eta : float > 0
+    lam : float > 0
+        With :math:`0 < \eta\lambda < 4` (so that :math:`\beta < 1`).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> momentum_critical_beta(0.25, 1.0)     # (1 - 0.5)**2
+    0.25
+    """
+    eta = check_real("eta", eta, low=0, low_op=">")
+    lam = check_real("lam", lam, low=0, low_op=">")
+    if not eta * lam < 4:
+        raise ValueError(f"eta * lam must be < 4 (so that beta < 1), got "
+                         f"eta={eta!r}, lam={lam!r}")
+    return (1.0 - math.sqrt(eta * lam)) ** 2
+
+
+def nesterov_rate(eta, beta, eigenvalues):
+    r"""Asymptotic contraction factor of Nesterov momentum on a quadratic.
+
+    Nesterov momentum in PyTorch's form, :math:`b_{t+1} = \beta b_t + g_t`,
+    :math:`\theta_{t+1} = \theta_t - \eta(g_t + \beta b_{t+1})`, gives along
+    an eigenvector with eigenvalue :math:`\lambda` the error recursion
+    :math:`e_{t+1} = (1+\beta)(1-\eta\lambda)e_t - \beta(1-\eta\lambda)e_{t-1}`,
+    with characteristic roots
+
+    .. math::
+
+        \sigma_{1,2} = \tfrac12\Big(b \pm \sqrt{b^2 - 4c}\Big), \quad
+        b = (1+\beta)(1-\eta\lambda), \quad c = \beta(1-\eta\lambda), \qquad
+        \rho = \max_i \max(|\sigma_1|, |\sigma_2|),
+
+    where :math:`\eta` is ``eta``, :math:`\beta` is ``beta`` and
+    :math:`\lambda_i` are ``eigenvalues``. Compared with
+    :func:`momentum_rate` the momentum term is itself multiplied by
+    :math:`1-\eta\lambda`, the effect of evaluating the gradient after the
+    momentum step. It converges iff
+    :math:`0 < \eta\lambda < (2+2\beta)/(1+2\beta)` for every eigenvalue: a
+    *smaller* range of rates than heavy ball's :math:`2+2\beta`.
+
+    Parameters
+    ----------
+    eta : float or array_like, every entry >= 0
+    beta : float or array_like, every entry in [0, 1)
+    eigenvalues : array_like, shape (d,), all > 0
+
+    Returns
+    -------
+    float or ndarray
+        Shape ``np.broadcast(eta, beta).shape``.
+
+    Notes
+    -----
+    With :math:`\eta = 1/L` and :math:`\beta = (\sqrt\kappa-1)/(\sqrt\kappa+1)`
+    (Nesterov's constants for strongly convex functions) the rate on a
+    quadratic is :math:`1 - 1/\sqrt\kappa`. Chapter "Momentum".
+
+    Examples
+    --------
+    >>> round(nesterov_rate(0.5, 0.0, [1.0, 3.0]), 6)   # beta = 0: |1 - 0.5 * 3|
+    0.5
+    >>> round(nesterov_rate(1.0, 0.9, [1.0]), 6)        # eta lam = 1: one step
+    0.0
+    """
+    eta, beta = _check_eta_beta(eta, beta)
+    lam = _check_eigenvalues(eigenvalues)
+    q = 1.0 - eta[..., None] * lam
+    b = (1.0 + beta[..., None]) * q
+    c = beta[..., None] * q
+    disc = b * b - 4.0 * c
+    real_roots = (np.abs(b) + np.sqrt(np.maximum(disc, 0.0))) / 2.0
+    radius = np.where(disc >= 0, real_roots, np.sqrt(np.abs(c)))
+    return _scalar_or_array(np.max(radius, axis=-1))
+
+
+__all__ += ["nesterov_rate"]

@@ -70,6 +70,10 @@ class Trace:
         the explosion threshold, or ``-1`` if it never diverged.
     threshold : float
         The explosion threshold used, ``blowup * max(f(theta_0), 1)``.
+    state : NamedTuple
+        The optimizer's state after the last step; pass it to :func:`run` as
+        ``state=`` to continue the run (momentum buffers, moment estimates and
+        the step count carry over).
     """
 
     params: np.ndarray
@@ -78,6 +82,7 @@ class Trace:
     grad_norms: np.ndarray
     diverged_at: np.ndarray
     threshold: float
+    state: tuple = None
 
     @property
     def steps(self):
@@ -122,7 +127,8 @@ class Trace:
                 f"dim={self.params.shape[-1]}, diverged_runs={n_div})")
 
 
-def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8):
+def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8,
+        state=None):
     r"""Train ``x0`` on ``problem`` with ``optimizer`` for ``steps`` updates.
 
     Update ``t`` (``t = 0, ..., steps - 1``) is
@@ -155,6 +161,11 @@ def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8)
         Mini-batch size; ``None`` means full-batch gradient descent.
     blowup : float > 1
         Loss growth factor that counts as divergence.
+    state : optimizer state, optional
+        Continue from this state (``trace.state`` of an earlier run from
+        ``x0``) instead of ``optimizer.init(x0)``; the rate of update ``t`` is
+        then the schedule's value at ``state.count + t``. Step numbers in the
+        new trace, including ``diverged_at``, count from the new start.
 
     Returns
     -------
@@ -193,10 +204,14 @@ def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8)
         grad_norms = np.full((steps,) + batch_shape, np.nan)
         diverged_at = np.full(batch_shape, -1, dtype=np.int64)
         params[0], losses[0] = x, loss0
+        if state is None:
+            state = optimizer.init(x)
+        elif not hasattr(state, "count"):
+            raise TypeError("state must be an optimizer state with a count "
+                            f"(e.g. trace.state), got {type(state).__name__}")
+        start = check_int("state.count", state.count, low=0)
         for t in range(steps):
-            lrs[t] = rate_at(optimizer.lr, t)
-
-        state = optimizer.init(x)
+            lrs[t] = rate_at(optimizer.lr, start + t)
         for t in range(steps):
             alive = diverged_at < 0
             if batch_size is None:
@@ -217,7 +232,7 @@ def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8)
                 params[t + 2:] = x
                 break
     return Trace(params=params, losses=losses, lrs=lrs, grad_norms=grad_norms,
-                 diverged_at=diverged_at, threshold=threshold)
+                 diverged_at=diverged_at, threshold=threshold, state=state)
 
 
 def sweep(problem, optimizer, lrs, x0, steps, *, rng=None, batch_size=None,

@@ -46,3 +46,18 @@ def test_notebook_structure(path):
     assert "np.random.seed" not in sources and "!pip" not in sources
     toc = (ROOT / "_toc.yml").read_text()
     assert f"book/{path.stem}" in toc, "notebook not listed in _toc.yml"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_captioned_figure_has_its_image(path):
+    # matplotlib can drop a figure whose mathtext fails to parse without any
+    # error output; a figure cell must therefore be checked for its PNG
+    nb = json.loads(path.read_text())
+    for cell in nb["cells"]:
+        figure = cell.get("metadata", {}).get("mystnb", {}).get("figure")
+        if cell["cell_type"] == "code" and figure:
+            pngs = [o for o in cell["outputs"] if "image/png" in o.get("data", {})]
+            assert len(pngs) == 1, f"figure {figure.get('name')} has {len(pngs)} images"
+            alt = cell["metadata"]["mystnb"].get("image", {}).get("alt", "")
+            assert alt.strip(), f"figure {figure.get('name')} has no alt text"
+            assert figure.get("caption", "").strip(), f"figure {figure.get('name')} has no caption"

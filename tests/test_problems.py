@@ -510,3 +510,15 @@ def test_make_logistic_data():
         make_logistic_data(intercept=np.nan)
     with pytest.raises(TypeError, match="n must be an integer"):
         make_logistic_data(n=2.0)
+
+
+def test_batch_loss_is_the_mean_of_row_losses_written_out():
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    y = np.array([1.0, 2.0, 2.0, 5.0])
+    lin = LinearRegression(X, y)
+    theta = np.array([0.5, 1.0])
+    # row residuals: 0.5 + x - y = -0.5, -0.5, 0.5, -1.5; half squares 0.125, 0.125, 0.125, 1.125
+    assert lin.batch_loss(theta, np.array([0, 3])) == pytest.approx((0.125 + 1.125) / 2, rel=1e-15)
+    assert lin.batch_loss(theta, np.arange(4)) == pytest.approx(lin.loss(theta), rel=1e-15)
+    with pytest.raises(ValueError, match="idx"):
+        lin.batch_loss(theta, np.array([4]))

@@ -156,3 +156,20 @@ def test_rate_at_and_repr():
     assert trace.diverged_at.tolist() == [-1, 9]
     assert repr(trace) == "Trace(steps=10, batch_shape=(2,), dim=1, diverged_runs=1)"
     assert math.isnan(trace.final_loss[1]) and trace.final_loss[0] > 0
+
+
+@pytest.mark.parametrize("opt", [optim.SGD(lr=0.05, momentum=0.9),
+                                 optim.Adam(lr=schedules.StepDecay(0.1, 7, 0.5))])
+def test_continuing_from_state_equals_one_uninterrupted_run(opt):
+    q = problems.Quadratic.two_d(4.0, 1.0, angle=0.4)
+    whole = train.run(q, opt, [1.0, -1.0], steps=30)
+    first = train.run(q, opt, [1.0, -1.0], steps=12)
+    rest = train.run(q, opt, first.final_params, steps=18, state=first.state)
+    assert_array_equal(np.concatenate([first.params, rest.params[1:]]), whole.params)
+    assert_array_equal(np.concatenate([first.lrs, rest.lrs]), whole.lrs)
+    assert rest.state.count == 30
+
+
+def test_state_must_be_an_optimizer_state():
+    with pytest.raises(TypeError, match="state"):
+        train.run(quad1(), optim.SGD(lr=0.1), [1.0], steps=3, state=(1, 2))

@@ -1,0 +1,93 @@
+"""A Sphinx extension the book loads (``sphinx.local_extensions`` in _config.yml).
+
+Three small repairs, each found by tests/test_browser.py or the strict build:
+
+1. In a NumPy docstring the type after ``name :`` is prose, e.g.
+``params : ndarray, shape (T + 1, *B, d)``. Napoleon copies it into reST,
+where ``*B`` would start an emphasis and break the strict build. Escape
+``*`` in those type lines only; descriptions and formulas are left alone.
+
+2. sphinx-thebe 0.3.1 adds its inline configuration script (``const
+THEBE_JS_URL = ...``) twice to every page, and the second copy throws
+"Identifier 'THEBE_JS_URL' has already been declared" in the browser.
+Drop repeated inline scripts from each page.
+
+3. The theme's colour mode defaults to "" when the reader has never chosen
+one, which its own JavaScript reports as a console error ("Got invalid theme
+mode"). Default to "auto" (follow the system setting).
+
+4. The API page documents members without docstrings too (``undoc-members``:
+an optimizer's ``init``/``update`` protocol methods), except attributes known
+only from a class annotation (dataclass fields): their docstring's Attributes
+section already documents them, and a second entry would be a duplicate.
+
+5. matplotlib's JavaScript animations (``to_jshtml``) link Font Awesome 4.4
+from a CDN for their play/step buttons; with no network the buttons are
+blank. Point the link at the pinned copy in _static/font-awesome/.
+"""
+
+import re
+
+_TYPE_LINE = re.compile(r"^(\s*\*{0,2}[A-Za-z_][\w, *]*\s:\s)(.*)$")
+
+
+def _escape_stars(app, what, name, obj, options, lines):
+    section = None
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if i + 1 < len(lines) and set(lines[i + 1].strip()) == {"-"} and stripped:
+            section = stripped
+            continue
+        if section in {"Parameters", "Attributes", "Returns", "Yields", "Other Parameters"}:
+            match = _TYPE_LINE.match(line)
+            if match and not line.startswith("    "):
+                lines[i] = match.group(1) + re.sub(r"(?<!\\)\*", r"\\*", match.group(2))
+
+
+def _dedupe_inline_scripts(app, pagename, templatename, context, doctree):
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, kept = set(), []
+    for script in scripts:
+        body = getattr(script, "attributes", {}).get("body") if not isinstance(script, str) else None
+        if body:
+            if body in seen:
+                continue
+            seen.add(body)
+        kept.append(script)
+    context["script_files"] = kept
+
+
+FONT_AWESOME_CDN = "https://maxcdn.bootstrapcdn.com/font-awesome/4.4.0/css/font-awesome.min.css"
+
+
+def _local_font_awesome(app, pagename, templatename, context, doctree):
+    body = context.get("body")
+    if body and FONT_AWESOME_CDN in body:
+        local = context["pathto"]("_static/font-awesome/css/font-awesome.min.css", 1)
+        context["body"] = body.replace(FONT_AWESOME_CDN, local)
+
+
+def _skip_annotation_only(app, what, name, obj, skip, options):
+    from sphinx.ext.autodoc import INSTANCEATTR, UNINITIALIZED_ATTR
+
+    if what == "class" and (obj is INSTANCEATTR or obj is UNINITIALIZED_ATTR):
+        return True
+    return None
+
+
+def _default_mode(app, config):
+    # pydata-sphinx-theme reads the template variable ``default_mode``.
+    context = dict(config.html_context or {})
+    context.setdefault("default_mode", "auto")
+    config.html_context = context
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _escape_stars, priority=400)
+    app.connect("html-page-context", _dedupe_inline_scripts)
+    app.connect("html-page-context", _local_font_awesome)
+    app.connect("config-inited", _default_mode)
+    app.connect("autodoc-skip-member", _skip_annotation_only)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,33 @@
+"""Build the book once per test session (shared by test_book.py and test_browser.py)."""
+
+import functools
+import pathlib
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+
+
+@functools.lru_cache(maxsize=None)
+def build_book():
+    """Clean strict build, as the README's build command does: (process, html dir, seconds)."""
+    shutil.rmtree(ROOT / "_build", ignore_errors=True)
+    exe = pathlib.Path(sys.executable).with_name("jupyter-book")
+    start = time.perf_counter()
+    proc = subprocess.run([str(exe), "build", ".", "-W", "-n", "--keep-going"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    return proc, HTML, time.perf_counter() - start
+
+
+def sphinx_warnings(proc):
+    """Sphinx's warnings and errors in a build log.
+
+    The kernel's own log line about TCP transport ("[IPKernelApp] WARNING |
+    Kernel is running over TCP ...") is not about the book.
+    """
+    log = proc.stdout + proc.stderr
+    return [line for line in log.splitlines()
+            if ("WARNING" in line or "ERROR" in line) and not line.startswith("[IPKernelApp]")]

@@ -1,0 +1,121 @@
+"""Record framework reference values into tests/golden/*.json.
+
+Run from the repository root, in an environment with PyTorch (optax and Keras
+are used too when importable)::
+
+    PYTHONPATH=. /path/to/venv/bin/python tests/golden/record.py
+
+The configurations are drawn with the fixed seeds below by the same functions
+``tests/test_golden.py`` calls, so the test rebuilds each lrtutor object from
+its seed, checks that the recorded parameters are the ones drawn, and compares
+the rates and iterates with the recorded framework numbers. Only the
+frameworks' own outputs are stored; lrtutor is never run here.
+"""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import frameworks as F  # noqa: E402
+
+SEED, PER_KIND, N = 2026, 4, 120        # schedule configurations
+OPT_SEED, OPT_PER_KIND, OPT_STEPS = 7, 3, 50
+PLATEAU_SEED, PLATEAU_N = 9, 8
+
+
+def _clean(obj):
+    """JSON-ready copy: tuples to lists, numpy scalars to Python numbers."""
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
+
+
+def schedule_cases():
+    """The golden configurations: ``PER_KIND`` draws of every schedule kind."""
+    out = []
+    for i, (kind, draw) in enumerate(F.SCHEDULE_DRAWS.items()):
+        rng = np.random.default_rng([SEED, i])
+        out += [draw(rng, N) for _ in range(PER_KIND)]
+    return out
+
+
+def plateau_cases():
+    rng = np.random.default_rng(PLATEAU_SEED)
+    return [F.draw_plateau(rng, 60) for _ in range(PLATEAU_N)]
+
+
+def optimizer_cases():
+    out = []
+    for i, kind in enumerate(F.OPTIMIZER_KINDS):
+        rng = np.random.default_rng([OPT_SEED, i])
+        for _ in range(OPT_PER_KIND):
+            A, b, x0, L = F.random_quadratic(rng)
+            opt, name, kw = F.draw_optimizer(rng, kind, L)
+            out.append((kind, A, b, x0, opt, name, kw))
+    return out
+
+
+def main():
+    import torch
+    versions = {"torch": torch.__version__, "numpy": np.__version__}
+    optax = jnp = keras = None
+    try:
+        import jax
+        jax.config.update("jax_enable_x64", True)
+        import optax
+        jnp = jax.numpy
+        versions.update(jax=jax.__version__, optax=optax.__version__)
+        os.environ.setdefault("KERAS_BACKEND", "jax")
+        import keras
+        keras.config.set_floatx("float64")
+        versions["keras"] = keras.__version__
+    except ImportError:
+        pass
+
+    schedules = []
+    for case in schedule_cases():
+        entry = {"kind": case.kind, "params": _clean(case.params), "n": case.n}
+        if case.torch is not None:
+            n = F.torch_steps(case)
+            entry["torch"] = F.torch_rates(torch, *case.torch, n).tolist()
+        if case.optax is not None and optax is not None:
+            entry["optax"] = F.optax_rates(optax, jnp, case.optax, case.n).tolist()
+        if case.keras is not None and keras is not None and len(entry) == 3:
+            entry["keras"] = F.keras_rates(keras, case.keras, case.n).tolist()
+        schedules.append(entry)
+
+    plateau = []
+    for init, kw, metrics in plateau_cases():
+        plateau.append({"init_value": init, "kwargs": _clean(kw),
+                        "metrics": metrics.tolist(),
+                        "torch": F.torch_plateau(torch, kw, init, metrics).tolist()})
+
+    optimizers = []
+    for kind, A, b, x0, opt, name, kw in optimizer_cases():
+        traj = F.torch_trajectory(torch, name, kw, A, b, x0, OPT_STEPS)
+        optimizers.append({"kind": kind, "torch_class": name, "kwargs": _clean(kw),
+                           "torch": traj.tolist()})
+
+    doc = {"about": "Reference values printed by the frameworks named in 'versions', "
+                    "recorded by tests/golden/record.py; checked by tests/test_golden.py.",
+           "versions": versions,
+           "seeds": {"schedules": [SEED, PER_KIND, N],
+                     "optimizers": [OPT_SEED, OPT_PER_KIND, OPT_STEPS],
+                     "plateau": [PLATEAU_SEED, PLATEAU_N]},
+           "schedules": schedules, "plateau": plateau, "optimizers": optimizers}
+    (HERE / "golden.json").write_text(json.dumps(doc, separators=(",", ":")) + "\n")
+    print(f"wrote {HERE / 'golden.json'}: {len(schedules)} schedules, "
+          f"{len(plateau)} plateau runs, {len(optimizers)} optimizer runs; {versions}")
+
+
+if __name__ == "__main__":
+    main()

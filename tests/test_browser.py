@@ -1,0 +1,381 @@
+"""The published book, opened in a real browser with the network off.
+
+The book is built (strictly, once per session, see book_build.py), served from
+``_build/html`` on 127.0.0.1, and every page is opened in headless Chromium
+(Debian's ``chromium``, driven by Playwright). Every request that does not go
+to 127.0.0.1 is aborted, so the pages must work offline: MathJax and the
+widget manager are served by the book itself (js/package-lock.json).
+
+For every page: no console errors and no failed requests; every equation
+typeset; every image loads and has alt text; every figure has a caption;
+every internal link and fragment resolves; widget views and static explorers
+render; title, left navigation and in-page table of contents are present.
+A full-page screenshot of each page is saved to ``_build/screenshots/``.
+
+Set ``LRTUTOR_BOOK_HTML=/path/to/html`` to test an existing build instead.
+"""
+
+import functools
+import http.server
+import json
+import os
+import pathlib
+import re
+import shutil
+import tempfile
+import threading
+import urllib.parse
+
+import pytest
+from book_build import ROOT, build_book
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+# Requests that may fail without harming the page. Keep this short and say why.
+ALLOWED_FAILURES = [
+    # (none yet: every request of the offline build goes to 127.0.0.1)
+]
+# Console messages that are third-party noise, not a broken page.
+ALLOWED_CONSOLE = [
+    # (none yet; add a compiled regex and say why it is harmless)
+]
+# Raw TeX that must not survive typesetting (outside code blocks).
+RAW_TEX = re.compile(r"\$\$|\\frac|\\begin\{|\\end\{|\\\(|\\\[")
+
+pytestmark = pytest.mark.book
+
+
+def _toc_pages():
+    toc = (ROOT / "_toc.yml").read_text()
+    return re.findall(r"(?:root|file):\s*(\S+)", toc)
+
+
+PAGES = _toc_pages()
+
+
+@pytest.fixture(scope="module")
+def html_dir():
+    given = os.environ.get("LRTUTOR_BOOK_HTML")
+    if given:
+        return pathlib.Path(given)
+    proc, html, _ = build_book()
+    assert proc.returncode == 0, "the book did not build; see test_book.py"
+    return html
+
+
+@pytest.fixture(scope="module")
+def server(html_dir):
+    """Serve the built HTML on 127.0.0.1 (a free port) for the whole module."""
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(html_dir))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser_context(server):
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} missing: scripts/setup.sh installs Debian's chromium")
+    profile = tempfile.mkdtemp(prefix="lrtutor-chromium-")
+    with playwright_api.sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900}, service_workers="block")
+        context.set_default_timeout(20_000)
+        yield context
+        context.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+class PageLog:
+    """Everything that went wrong while a page loaded."""
+
+    def __init__(self, page, origin):
+        self.errors, self.failed, self.external = [], [], []
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+        page.on("requestfailed", self._request_failed)
+        page.on("response", self._response)
+        self.origin = origin
+
+        def route(r):
+            if r.request.url.startswith(origin) or r.request.url.startswith("data:"):
+                r.continue_()
+            else:                              # the network is off
+                self.external.append(r.request.url)
+                r.abort("internetdisconnected")
+        page.route("**/*", route)
+
+    def _console(self, msg):
+        if msg.type == "error" and not any(rx.search(msg.text) for rx in ALLOWED_CONSOLE):
+            self.errors.append(f"console: {msg.text} ({msg.location.get('url')})")
+
+    def _request_failed(self, request):
+        if request.url.startswith(self.origin) and not _allowed(request.url):
+            self.failed.append(f"{request.url}: {request.failure}")
+
+    def _response(self, response):
+        if response.status >= 400 and not _allowed(response.url):
+            self.failed.append(f"{response.url}: HTTP {response.status}")
+
+
+def _allowed(url):
+    return any(pattern in url for pattern in ALLOWED_FAILURES)
+
+
+def open_page(context, server, path):
+    page = context.new_page()
+    log = PageLog(page, server)
+    page.goto(f"{server}/{path}", wait_until="load")
+    page.wait_for_load_state("networkidle")
+    # Wait for MathJax (served locally) to finish typesetting.
+    page.evaluate("""async () => {
+        if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+            await MathJax.startup.promise;
+        }
+    }""")
+    return page, log
+
+
+# Text of the page outside code, scripts and typeset math.
+PROSE_TEXT = """() => {
+    const main = document.querySelector('main') || document.body;
+    const clone = main.cloneNode(true);
+    clone.querySelectorAll('pre, code, script, style, mjx-container, .highlight, textarea')
+         .forEach(e => e.remove());
+    return clone.innerText;
+}"""
+
+# Widget views the page embeds, and what the widget manager rendered.
+WIDGETS = """() => ({
+    views: document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]').length,
+    rendered: document.querySelectorAll('.jupyter-widgets.widget-container, .jupyter-widgets:not(.widget-container) ').length,
+    errors: Array.from(document.querySelectorAll('.jupyter-widgets')).filter(
+        e => /Error displaying widget/.test(e.innerText)).length,
+})"""
+
+# matplotlib's JavaScript animations (the static explorers): frames and controls.
+ANIMATIONS = """() => Array.from(document.querySelectorAll('div.animation')).map(a => {
+    const img = a.querySelector('img');
+    return {
+        loaded: !!img && img.complete && img.naturalWidth > 0,
+        slider: !!a.querySelector('input[type=range]'),
+    };
+})"""
+
+
+@pytest.mark.parametrize("entry", PAGES)
+def test_page_in_browser(browser_context, server, html_dir, entry):
+    path = f"{entry}.html"
+    page, log = open_page(browser_context, server, path)
+    try:
+        problems = []
+
+        # Render widgets and animations before judging and photographing the page.
+        widgets = page.evaluate(WIDGETS)
+        if widgets["views"]:
+            page.wait_for_function(
+                "n => document.querySelectorAll('.jupyter-widgets').length >= n",
+                arg=widgets["views"], timeout=20_000)
+            widgets = page.evaluate(WIDGETS)
+            assert widgets["errors"] == 0, f"{path}: a widget failed to render"
+
+        shots = html_dir.parent / "screenshots"      # _build/screenshots
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shots / f"{entry.replace('/', '__')}.png"), full_page=True,
+                        timeout=120_000, animations="disabled", scale="css")
+
+        # 1. Console errors, failed requests, requests that needed the network.
+        problems += log.errors
+        problems += [f"failed request: {f}" for f in log.failed]
+        problems += [f"needed the network: {u}" for u in log.external]
+
+        # 2. Equations: typeset, no raw TeX left, no MathJax error boxes.
+        math = page.evaluate("""() => ({
+            blocks: document.querySelectorAll('main .math').length,
+            untypeset: Array.from(document.querySelectorAll('main .math'))
+                            .filter(e => !e.querySelector('mjx-container')).length,
+            merror: document.querySelectorAll('mjx-merror').length,
+        })""")
+        if math["untypeset"]:
+            problems.append(f"{math['untypeset']} of {math['blocks']} math elements not typeset")
+        if math["merror"]:
+            problems.append(f"{math['merror']} MathJax errors")
+        prose = page.evaluate(PROSE_TEXT)
+        for match in RAW_TEX.finditer(prose):
+            problems.append(f"raw TeX in the text: ...{prose[max(0, match.start() - 40):match.end() + 40]!r}...")
+            break
+
+        # 3. Images load and carry alt text; figures carry captions.
+        # The picture inside a live widget view (an ipywidgets Image, which has no
+        # alt attribute) is described by the widget's own text line; it must load.
+        images = page.evaluate("""() => Array.from(document.images).map(i => ({
+            src: i.id.startsWith('_anim_img') ? 'matplotlib animation frame (' + i.id + ')' : (i.currentSrc || i.src),
+            alt: (i.getAttribute('alt') || '').trim(),
+            widget: !!i.closest('.jupyter-widgets'),
+            ok: i.complete && i.naturalWidth > 0}))""")
+        for img in images:
+            if not img["ok"]:
+                problems.append(f"image did not load: {img['src'][:120]}")
+            if not img["alt"] and not img["widget"]:
+                problems.append(f"image without alt text: {img['src'][:120]}")
+        captions = page.evaluate("""() => Array.from(document.querySelectorAll('main figure')).map(
+            f => { const c = f.querySelector('figcaption'); return c ? c.innerText.trim() : ''; })""")
+        problems += [f"figure {i + 1} has no caption" for i, c in enumerate(captions) if not c]
+
+        # 4. Cross-references resolved (Sphinx leaves these markers when they are not).
+        for marker in ("undefined label", "??", "[UNRESOLVED]"):
+            if marker in prose:
+                problems.append(f"unresolved cross-reference: {marker!r} in the text")
+
+        # 5. Widget views and static explorers render.
+        if widgets["views"] and widgets["rendered"] < widgets["views"]:
+            problems.append(f"{widgets['rendered']} of {widgets['views']} widget views rendered")
+        for i, anim in enumerate(page.evaluate(ANIMATIONS)):
+            if not (anim["loaded"] and anim["slider"]):
+                problems.append(f"animation {i + 1} did not render ({anim})")
+
+        # 6. Title, left navigation, in-page table of contents.
+        h1 = page.locator("article.bd-article h1").all_inner_texts()
+        if len(h1) != 1 or not h1[0].strip():
+            problems.append(f"expected one H1 title, found {h1}")
+        elif h1[0].strip().rstrip("#").strip() not in page.title():
+            problems.append(f"<title> {page.title()!r} does not name the H1 {h1[0]!r}")
+        if page.locator("#pst-primary-sidebar nav.bd-docs-nav a").count() < len(PAGES) - 1:
+            problems.append("left navigation missing or incomplete")
+        sections = page.locator("main section section > h2").count()
+        if sections >= 2 and page.locator("nav.page-toc a, #pst-page-toc-nav a").count() < sections:
+            problems.append(f"in-page table of contents missing ({sections} sections)")
+
+        # 7. Every internal link and fragment resolves.
+        problems += check_links(page, server, html_dir, path)
+
+        assert not problems, f"{path}:\n  " + "\n  ".join(problems)
+    finally:
+        page.close()
+
+
+@functools.lru_cache(maxsize=None)
+def _ids(html_file):
+    text = pathlib.Path(html_file).read_text(errors="replace")
+    return frozenset(re.findall(r'\sid="([^"]+)"', text))
+
+
+def check_links(page, server, html_dir, path):
+    problems = []
+    hrefs = page.evaluate("() => Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
+    for href in sorted(set(hrefs)):
+        if not href.startswith(server):
+            continue                            # external: not checked (no network)
+        url = urllib.parse.urlsplit(href)
+        target = html_dir / urllib.parse.unquote(url.path.lstrip("/"))
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.is_file():
+            problems.append(f"broken link: {href} (404)")
+            continue
+        fragment = urllib.parse.unquote(url.fragment)
+        if fragment and target.suffix == ".html" and fragment not in _ids(target):
+            problems.append(f"broken anchor: {href}")
+    return problems
+
+
+# ---------------------------------------------------------------------------
+# Book features a reader expects
+
+
+def test_full_text_search(browser_context, server):
+    page, log = open_page(browser_context, server, "search.html?q=learning+rate")
+    try:
+        page.wait_for_selector("#search-results ul.search li", timeout=20_000)
+        hits = page.locator("#search-results ul.search li").count()
+        assert hits >= 2, f"search for 'learning rate' found {hits} pages"
+        assert not log.errors and not log.failed and not log.external, (log.errors, log.failed, log.external)
+    finally:
+        page.close()
+
+
+def test_dark_mode(browser_context, server, html_dir):
+    page, log = open_page(browser_context, server, "book/index.html")
+    try:
+        assert page.evaluate("document.documentElement.dataset.theme") in ("light", "auto", "")
+        page.evaluate("() => document.documentElement.dataset.mode = 'light'")
+        page.locator("button.theme-switch-button").first.click()
+        page.wait_for_timeout(200)
+        modes = [page.evaluate("document.documentElement.dataset.mode")]
+        if modes[-1] != "dark":
+            page.locator("button.theme-switch-button").first.click()
+            page.wait_for_timeout(200)
+            modes.append(page.evaluate("document.documentElement.dataset.mode"))
+        assert "dark" in modes, modes
+        assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+        shots = html_dir.parent / "screenshots"
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shots / "dark_mode__book__index.png"), full_page=False)
+        assert not log.errors, log.errors
+    finally:
+        page.close()
+
+
+def test_solutions_hidden_until_asked(browser_context, server, html_dir):
+    """Exercises' solutions are closed dropdowns; clicking one shows the worked solution."""
+    pages = [e for e in PAGES if "sd-dropdown" in (html_dir / f"{e}.html").read_text()]
+    if not pages:
+        pytest.skip("no page has a Solution dropdown yet")
+    page, _ = open_page(browser_context, server, f"{pages[0]}.html")
+    try:
+        dropdown = page.locator("details.sd-dropdown").first
+        assert dropdown.get_attribute("open") is None, "a solution is open before it is asked for"
+        body = dropdown.locator(".sd-summary-content")
+        assert not body.is_visible()
+        dropdown.locator("summary").click()
+        body.wait_for(state="visible")
+        assert body.inner_text().strip()
+    finally:
+        page.close()
+
+
+def test_notebook_download_is_a_notebook(html_dir):
+    """The download button's .ipynb is the chapter notebook with its outputs."""
+    notebooks = [e for e in PAGES if (ROOT / f"{e}.ipynb").is_file()]
+    assert notebooks
+    for entry in notebooks:
+        page = (html_dir / f"{entry}.html").read_text()
+        name = pathlib.Path(entry).name
+        assert f'_sources/{entry}.ipynb"' in page, f"{entry}: no .ipynb download link"
+        nb = json.loads((html_dir / "_sources" / f"{entry}.ipynb").read_text())
+        assert nb["nbformat"] == 4 and nb["cells"], name
+
+
+def test_chapter_works_from_disk(browser_context, html_dir):
+    """A reader may open _build/html from disk (file://): math and widgets still render."""
+    chapters = [e for e in PAGES if (ROOT / f"{e}.ipynb").is_file()]
+    assert chapters
+    page = browser_context.new_page()
+    log = PageLog(page, (html_dir / "x").as_uri()[:-1])      # file:///.../html/ is "local"
+    try:
+        page.goto((html_dir / f"{chapters[0]}.html").as_uri(), wait_until="load")
+        page.wait_for_load_state("networkidle")
+        page.evaluate("async () => { if (window.MathJax) await MathJax.startup.promise; }")
+        untypeset = page.evaluate("""() => Array.from(document.querySelectorAll('main .math'))
+            .filter(e => !e.querySelector('mjx-container')).length""")
+        assert untypeset == 0
+        views = page.evaluate(WIDGETS)["views"]
+        if views:
+            page.wait_for_function(
+                "n => document.querySelectorAll('.jupyter-widgets').length >= n", arg=views)
+        assert not log.errors and not log.failed and not log.external, (log.errors, log.failed, log.external)
+    finally:
+        page.close()

@@ -1,0 +1,294 @@
+"""Conformance of every lrtutor schedule and optimizer with its framework twin.
+
+Runs only where the frameworks are importable (PyTorch; optax and Keras are
+optional extras); each section skips cleanly otherwise. The book's own
+environment has none of them: ``tests/test_golden.py`` checks the same
+mappings there against values recorded from these frameworks.
+
+To run it (PyTorch is a developer-only, optional dependency)::
+
+    python -m venv /tmp/fw && /tmp/fw/bin/pip install torch numpy pytest hypothesis
+    /tmp/fw/bin/pip install jax optax keras            # optional
+    PYTHONPATH=. /tmp/fw/bin/python -m pytest tests/test_conformance.py
+
+The mappings (which framework arguments reproduce which lrtutor object) live
+in ``tests/golden/frameworks.py``, where every deliberate restriction is
+listed: distinct ``MultiStepDecay`` milestones, ``Cyclic`` ``gamma`` only with
+``'exp_range'``, ``OneCycle`` evaluated for ``t < total_steps``, torch's
+``CosineAnnealingWarmRestarts`` only for integer ``T_mult`` and ``m_mul = 1``,
+finite metrics for ``ReduceLROnPlateau``.
+
+Tolerance. Rates are compared with ``|a - b| <= 1e-12 |b| + 1e-14 max|b|``:
+relative ``1e-12`` everywhere, except where the rate itself is a tiny
+difference (``1 + cos`` near a cosine's trough), whose relative error is not
+defined by either library to better than a few ulps of the peak.
+Optimizers are compared by norm: ``max|a - b| <= 1e-12 max|b|``.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "golden"))
+import frameworks as F  # noqa: E402
+
+from lrtutor import optim as O  # noqa: E402
+from lrtutor import schedules as S  # noqa: E402
+
+RTOL, ATOL_PEAK = 1e-12, 1e-14
+CONFIGS_PER_KIND = 40           # 15 kinds -> 600 random schedule configurations
+STEPS = 300                     # steps per schedule and per optimizer run
+N_OPT = 25                      # random quadratics per optimizer
+
+
+@pytest.fixture(scope="module")
+def torch():
+    return pytest.importorskip("torch")
+
+
+@pytest.fixture(scope="module")
+def optax_jnp():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)       # optax in float64
+    optax = pytest.importorskip("optax")
+    return optax, jax.numpy
+
+
+@pytest.fixture(scope="module")
+def keras():
+    pytest.importorskip("jax")
+    os.environ.setdefault("KERAS_BACKEND", "jax")
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "jax":
+        pytest.skip("Keras checks use the jax backend")
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    keras.config.set_floatx("float64")
+    return keras
+
+
+def assert_rates(actual, expected, what):
+    expected = np.asarray(expected, dtype=np.float64)
+    tol = RTOL * np.abs(expected) + ATOL_PEAK * np.max(np.abs(expected), initial=0.0)
+    bad = np.abs(actual - expected) > tol
+    assert not bad.any(), (what, np.flatnonzero(bad)[:5], actual[bad][:5], expected[bad][:5])
+
+
+def cases(kind, seed):
+    rng = np.random.default_rng([seed, list(F.SCHEDULE_DRAWS).index(kind)])
+    return [F.SCHEDULE_DRAWS[kind](rng, STEPS) for _ in range(CONFIGS_PER_KIND)]
+
+
+KINDS = list(F.SCHEDULE_DRAWS)
+
+
+def test_every_schedule_has_a_draw():
+    public = {n for n in S.__all__ if n != "ReduceLROnPlateau"}
+    assert public == set(KINDS)
+
+
+# ---------------------------------------------------------------- PyTorch --
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_schedule_matches_torch(torch, kind):
+    checked = 0
+    for case in cases(kind, 0):
+        if case.torch is None:
+            continue
+        n = F.torch_steps(case)
+        ref = F.torch_rates(torch, *case.torch, n)
+        assert_rates(case.sched(np.arange(n)), ref, case.params)
+        checked += 1
+    if kind in ("InverseTimeDecay",):   # Keras-only schedule: no torch twin
+        assert checked == 0
+    elif kind == "ExponentialDecay":    # torch has decay_steps = 1 only
+        assert checked >= CONFIGS_PER_KIND // 5
+    elif kind == "CosineWarmRestarts":  # torch: integer T_mult, m_mul = 1
+        assert checked >= CONFIGS_PER_KIND // 3
+    elif kind in ("PolynomialDecay", "CosineDecay", "Join"):
+        # torch: end 0 / exponent 1 / one base rate for every piece
+        assert checked >= CONFIGS_PER_KIND // 4
+    else:
+        assert checked == CONFIGS_PER_KIND
+
+
+def test_plateau_matches_torch(torch):
+    rng = np.random.default_rng(11)
+    for _ in range(CONFIGS_PER_KIND * 2):
+        init, kw, metrics = F.draw_plateau(rng)
+        ours = S.ReduceLROnPlateau(init, **kw)
+        got = np.array([ours.step(float(m)) for m in metrics])
+        assert_rates(got, F.torch_plateau(torch, kw, init, metrics), kw)
+
+
+@pytest.mark.parametrize("kind", ["Cyclic", "OneCycle"])
+def test_cycle_momentum_matches_torch(torch, kind):
+    for case in cases(kind, 1)[:15]:
+        kw = {k: v for k, v in case.params.items()}
+        base_m, max_m = 0.8, 0.9
+        if kind == "Cyclic":
+            torch_kw = dict(base_lr=kw["base_lr"], max_lr=kw["max_lr"],
+                            step_size_up=kw["step_size_up"],
+                            step_size_down=kw["step_size_down"], mode=kw["mode"],
+                            gamma=kw["gamma"], base_momentum=base_m, max_momentum=max_m)
+        else:
+            torch_kw = dict(max_lr=kw["max_lr"], total_steps=kw["total_steps"],
+                            pct_start=kw["pct_start"], anneal_strategy=kw["anneal_strategy"],
+                            div_factor=kw["div_factor"],
+                            final_div_factor=kw["final_div_factor"],
+                            three_phase=kw["three_phase"], base_momentum=base_m,
+                            max_momentum=max_m)
+        ref = F.torch_momenta(torch, kind, torch_kw, case.n)
+        got = case.sched.momentum(np.arange(case.n), base_m, max_m)
+        assert_rates(got, ref, case.params)
+
+
+@pytest.mark.parametrize("kind", F.OPTIMIZER_KINDS)
+def test_optimizer_matches_torch_step_by_step(torch, kind):
+    """Every update along a 300-step torch trajectory, from torch's own state."""
+    rng = np.random.default_rng([2, F.OPTIMIZER_KINDS.index(kind)])
+    for _ in range(N_OPT):
+        A, b, x0, L = F.random_quadratic(rng)
+        opt, name, kw = F.draw_optimizer(rng, kind, L)
+        err = F.torch_shadow(torch, name, kw, opt, A, b, x0, STEPS)
+        assert err <= RTOL, (kw, err)
+
+
+@pytest.mark.parametrize("kind", ["SGD", "AdaGrad"])
+def test_optimizer_free_run_matches_torch(torch, kind):
+    """Contracting methods: whole 300-step trajectories agree, not just steps."""
+    rng = np.random.default_rng([3, F.OPTIMIZER_KINDS.index(kind)])
+    for _ in range(N_OPT):
+        A, b, x0, L = F.random_quadratic(rng)
+        opt, name, kw = F.draw_optimizer(rng, kind, L)
+        ours = F.lrtutor_trajectory(opt, A, b, x0, STEPS)
+        ref = F.torch_trajectory(torch, name, kw, A, b, x0, STEPS)
+        assert F.relerr(ours, ref, np.max(np.abs(ref))) <= RTOL, kw
+
+
+def test_heavy_ball_and_ema_map_onto_torch_sgd(torch):
+    """Documented conversions: HeavyBall(lr, beta) and EMAMomentum(lr / (1 - beta),
+    beta) give torch's SGD(lr, momentum=beta) iterates for a constant rate."""
+    rng = np.random.default_rng(4)
+    for _ in range(N_OPT):
+        A, b, x0, L = F.random_quadratic(rng)
+        beta = float(rng.uniform(0, 0.95))
+        lr = float(rng.uniform(0.05, 1.0)) * (1 - beta) / L
+        nest = bool(rng.random() < 0.5)
+        ref = F.torch_trajectory(torch, "SGD", dict(lr=lr, momentum=beta, nesterov=nest)
+                                 if beta > 0 else dict(lr=lr), A, b, x0, STEPS)
+        scale = np.max(np.abs(ref))
+        hb = F.lrtutor_trajectory(O.HeavyBall(lr, beta, nest), A, b, x0, STEPS)
+        assert F.relerr(hb, ref, scale) <= 1e-10     # different rounding order
+        if not nest:
+            ema = F.lrtutor_trajectory(O.EMAMomentum(lr / (1 - beta), beta), A, b, x0, STEPS)
+            assert F.relerr(ema, ref, scale) <= 1e-10
+
+
+def test_scheduled_sgd_matches_torch_with_scheduler(torch):
+    """A schedule as ``lr``: lr(t) is the rate of update t, as torch's scheduler
+    stepped after each optimizer.step()."""
+    rng = np.random.default_rng(5)
+    for kind in ("StepDecay", "CosineAnnealing", "OneCycle", "Cyclic"):
+        for _ in range(5):
+            A, b, x0, L = F.random_quadratic(rng)
+            case = F.SCHEDULE_DRAWS[kind](rng, 200)
+            base, factory = case.torch
+            # scale the whole schedule into a stable range for this quadratic
+            scale = 0.5 / (L * max(case.sched(np.arange(case.n)).max(), 1e-300))
+            steps = case.n - 1
+            mom = float(rng.uniform(0, 0.5))
+            ref = F.torch_trajectory(torch, "SGD", dict(lr=base, momentum=mom),
+                                     A * scale, b * scale, x0, steps, scheduler=factory)
+            ours = F.lrtutor_trajectory(O.SGD(case.sched, momentum=mom), A * scale,
+                                        b * scale, x0, steps)
+            assert F.relerr(ours, ref, np.max(np.abs(ref))) <= RTOL, case.params
+
+
+# ------------------------------------------------------------------ optax --
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_schedule_matches_optax(optax_jnp, kind):
+    optax, jnp = optax_jnp
+    for case in cases(kind, 0)[:CONFIGS_PER_KIND // 2]:
+        if case.optax is None:
+            continue
+        ours = case.sched(np.arange(case.n))
+        ref = F.optax_rates(optax, jnp, case.optax, case.n)
+        if kind == "PolynomialDecay":
+            # XLA evaluates optax's ``count / transition_steps`` as
+            # ``count * (1 / T)``, so at t >= T its ``frac`` can be 1.1e-16
+            # instead of 0, and ``frac ** p`` with p < 1 turns that into a
+            # visible rate (4e-6 of the start for p = 1/3). lrtutor gives the
+            # exact end value there, as torch's PolynomialLR and Keras do.
+            T = case.params["decay_steps"]
+            tail = (ours[T:] - case.params["end_value"]) if T < case.n else np.zeros(0)
+            assert np.all(tail == 0)
+            assert np.all(np.abs(ref[T:] - case.params["end_value"])
+                          <= 1e-4 * case.params["init_value"])
+            ours, ref = ours[:T], ref[:T]
+        assert_rates(ours, ref, case.params)
+
+
+def _optax_run(optax, jnp, tx, A, b, x0, steps):
+    x = jnp.asarray(x0)
+    state = tx.init(x)
+    out = [np.asarray(x)]
+    for _ in range(steps):
+        g = jnp.asarray(A @ np.asarray(x) - b)
+        upd, state = tx.update(g, state, x)
+        x = optax.apply_updates(x, upd)
+        out.append(np.asarray(x))
+    return np.array(out)
+
+
+def test_optimizers_match_optax(optax_jnp):
+    """optax's sgd, adam, adamw, rmsprop(eps_in_sqrt=False), adagrad(eps=0) and
+    chain(ema(debias=False), scale(-lr)) through the documented mappings. Rates
+    are kept small enough that 300 steps stay far from the minimum, where the
+    adaptive methods are chaotic (see tests/golden/frameworks.torch_shadow)."""
+    optax, jnp = optax_jnp
+    rng = np.random.default_rng(6)
+    for _ in range(8):
+        A, b, x0, L = F.random_quadratic(rng)
+        x0 = x0 * 10
+        lr = float(rng.uniform(1e-4, 1e-2))
+        mu = float(rng.uniform(0, 0.9))
+        b1, b2 = float(rng.uniform(0, 0.99)), float(rng.uniform(0.9, 0.9999))
+        eps, wd = float(rng.choice([1e-8, 1e-3])), float(rng.uniform(0, 0.1))
+        alpha = float(rng.uniform(0.5, 0.999))
+        pairs = [
+            (O.SGD(lr / L, momentum=mu), optax.sgd(lr / L, momentum=mu)),
+            (O.SGD(lr / L, momentum=mu, nesterov=True),
+             optax.sgd(lr / L, momentum=mu, nesterov=True)),
+            (O.Adam(lr, (b1, b2), eps), optax.adam(lr, b1, b2, eps)),
+            (O.AdamW(lr, (b1, b2), eps, wd), optax.adamw(lr, b1, b2, eps, weight_decay=wd)),
+            (O.RMSprop(lr, alpha, eps), optax.rmsprop(lr, decay=alpha, eps=eps,
+                                                      eps_in_sqrt=False)),
+            (O.AdaGrad(lr, initial_accumulator_value=0.1, eps=0.0),
+             optax.adagrad(lr, initial_accumulator_value=0.1, eps=0.0)),
+            (O.EMAMomentum(lr / L, mu), optax.chain(optax.ema(mu, debias=False),
+                                                    optax.scale(-lr / L))),
+        ]
+        for ours, tx in pairs:
+            ref = _optax_run(optax, jnp, tx, A, b, x0, STEPS)
+            got = F.lrtutor_trajectory(ours, A, b, x0, STEPS)
+            assert F.relerr(got, ref, np.max(np.abs(ref))) <= RTOL, ours
+
+
+# ------------------------------------------------------------------ Keras --
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_schedule_matches_keras(keras, kind):
+    """Keras keeps some schedule constants in float32 even with floatx float64
+    (``CosineDecay``, ``CosineDecayRestarts``), so it is compared at float32
+    precision: ``|a - b| <= 1e-6 |b| + 1e-7 max|b|``."""
+    for case in cases(kind, 0)[:CONFIGS_PER_KIND // 4]:
+        if case.keras is None:
+            continue
+        ref = F.keras_rates(keras, case.keras, case.n)
+        tol = 1e-6 * np.abs(ref) + 1e-7 * np.max(np.abs(ref))
+        assert np.all(np.abs(case.sched(np.arange(case.n)) - ref) <= tol), case.params

@@ -1,0 +1,108 @@
+"""lrtutor against values recorded from PyTorch, optax and Keras.
+
+``tests/golden/golden.json`` holds rates and iterates printed by the
+frameworks (versions in its ``versions`` field), written by
+``tests/golden/record.py``. This module needs none of the frameworks: it
+rebuilds each configuration from the recorded seed with the same draw
+functions (``tests/golden/frameworks.py``), checks that the parameters are the
+recorded ones, and compares every step, so CI without PyTorch still checks
+every schedule across all its boundaries (warmup ends, milestones, restarts,
+cycle turns, the end of a decay). ``tests/test_conformance.py`` does the same
+live, over many more random configurations, where the frameworks are
+installed. Tolerances as there: ``1e-12`` relative (plus ``1e-14`` of the
+peak for rates), Keras at float32 precision.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+HERE = Path(__file__).resolve().parent / "golden"
+sys.path.insert(0, str(HERE))
+import frameworks as F  # noqa: E402
+import record as R  # noqa: E402
+
+from lrtutor import schedules as S  # noqa: E402
+
+GOLDEN = json.loads((HERE / "golden.json").read_text())
+CASES = R.schedule_cases()
+
+
+def _close(actual, expected, rtol=1e-12, peak=1e-14):
+    expected = np.asarray(expected, dtype=np.float64)
+    tol = rtol * np.abs(expected) + peak * np.max(np.abs(expected), initial=0.0)
+    return np.abs(np.asarray(actual) - expected) <= tol
+
+
+def test_recorded_versions():
+    assert GOLDEN["versions"]["torch"].startswith("2.13")
+    assert GOLDEN["seeds"]["schedules"] == [R.SEED, R.PER_KIND, R.N]
+
+
+def test_every_schedule_kind_is_recorded():
+    kinds = {e["kind"] for e in GOLDEN["schedules"]}
+    assert kinds == set(S.__all__) - {"ReduceLROnPlateau"}
+    for kind in kinds:        # every kind has at least one framework's numbers
+        entries = [e for e in GOLDEN["schedules"] if e["kind"] == kind]
+        assert any(k in e for e in entries for k in ("torch", "optax", "keras")), kind
+
+
+@pytest.mark.parametrize("index", range(len(CASES)),
+                         ids=[f"{c.kind}-{i}" for i, c in enumerate(CASES)])
+def test_schedule_matches_recorded_frameworks(index):
+    case, entry = CASES[index], GOLDEN["schedules"][index]
+    assert entry["kind"] == case.kind
+    assert entry["params"] == json.loads(json.dumps(R._clean(case.params))), \
+        "the draw changed: re-run tests/golden/record.py"
+    for source in ("torch", "optax", "keras"):
+        if source not in entry:
+            continue
+        ref = np.array(entry[source])
+        ours = case.sched(np.arange(len(ref)))
+        if source == "keras":
+            ok = _close(ours, ref, rtol=1e-6, peak=1e-7)
+        elif source == "optax" and case.kind == "PolynomialDecay":
+            T = case.params["decay_steps"]      # optax/XLA artefact at t >= T
+            ok = _close(ours[:T], ref[:T])      # (see test_conformance)
+        else:
+            ok = _close(ours, ref)
+        assert ok.all(), (source, np.flatnonzero(~ok)[:5])
+
+
+@pytest.mark.parametrize("index", range(len(GOLDEN["plateau"])))
+def test_plateau_matches_recorded_torch(index):
+    entry = GOLDEN["plateau"][index]
+    init, kw, metrics = R.plateau_cases()[index]
+    assert entry["kwargs"] == R._clean(kw) and entry["init_value"] == init
+    plateau = S.ReduceLROnPlateau(init, **kw)
+    got = [plateau.step(m) for m in entry["metrics"]]
+    assert _close(got, entry["torch"]).all()
+
+
+OPT_CASES = R.optimizer_cases()
+
+
+@pytest.mark.parametrize("index", range(len(OPT_CASES)),
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(OPT_CASES)])
+def test_optimizer_matches_recorded_torch(index):
+    kind, A, b, x0, opt, name, kw = OPT_CASES[index]
+    entry = GOLDEN["optimizers"][index]
+    assert entry["kind"] == kind and entry["kwargs"] == R._clean(kw)
+    ref = np.array(entry["torch"])
+    ours = F.lrtutor_trajectory(opt, A, b, x0, len(ref) - 1)
+    assert F.relerr(ours, ref, np.max(np.abs(ref))) <= 1e-12
+
+
+def test_golden_boundaries_are_covered():
+    """The recorded curves cross the boundaries they are meant to check."""
+    by_kind = {}
+    for case in CASES:
+        by_kind.setdefault(case.kind, []).append(case)
+    assert any(c.params["step_size"] < R.N for c in by_kind["StepDecay"])
+    assert any(c.params["warmup_steps"] < R.N for c in by_kind["Warmup"])
+    assert any(c.params["T_0"] < R.N // 2 for c in by_kind["CosineWarmRestarts"])
+    assert any(c.params["total_steps"] == c.n for c in by_kind["OneCycle"])
+    assert any(c.params["decay_steps"] < R.N for c in by_kind["PolynomialDecay"])
