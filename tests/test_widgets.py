@@ -95,3 +95,75 @@ def test_bad_arguments_name_the_parameter(explorer):
         widgets.static_twin(explorer, "eta", [])
     with pytest.raises(ValueError, match="name"):
         widgets.static_twin(explorer, "beta", [0.1])
+
+
+def control_extremes(control):
+    """Both ends of a slider (a log slider's bounds are exponents), or every option."""
+    import ipywidgets as w
+
+    if isinstance(control, w.FloatLogSlider):
+        return [control.base ** control.min, control.base ** control.max]
+    if hasattr(control, "options"):
+        return [value for _, value in control.options] if control.options and \
+            isinstance(control.options[0], tuple) else list(control.options)
+    if hasattr(control, "min") and hasattr(control, "max"):
+        return [control.min, control.max]
+    if isinstance(control.value, bool):
+        return [False, True]
+    raise AssertionError(f"no extremes known for {type(control).__name__}")
+
+
+@pytest.mark.parametrize("cls", widgets.EXPLORERS, ids=lambda c: c.__name__)
+def test_every_explorer_survives_every_control_at_both_ends(cls):
+    """Each control alone at each extreme, then all controls at their lowest and
+    at their highest: always a PNG and a non-empty message, never a warning."""
+    ex = cls()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            start = ex.values
+            for name, control in ex.controls.items():
+                for value in control_extremes(control):
+                    ex.set(name, value)
+                    assert bytes(ex.image.value).startswith(PNG), (name, value)
+                    assert ex.message.value.strip(), (name, value)
+                ex.set(name, start[name])
+            for pick in (0, -1):
+                for name, control in ex.controls.items():
+                    ex.set(name, control_extremes(control)[pick])
+                assert bytes(ex.image.value).startswith(PNG)
+                assert ex.message.value.strip()
+    finally:
+        plt.close(ex.fig)
+
+
+def decode(png):
+    import io
+
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(bytes(png))).convert("RGB"))
+
+
+@pytest.mark.parametrize("cls", widgets.EXPLORERS, ids=lambda c: c.__name__)
+def test_blitted_image_equals_a_full_redraw(cls):
+    """The cached-background fast path must show what a full draw shows.
+
+    The only allowed difference: where a data line leaves the axes, a full draw
+    paints the axes frame over it, the fast path paints the line over the
+    frame (a few pixels). A static artist drawn in the wrong order, a stale
+    background or a missing animated artist changes hundreds of pixels."""
+    import io
+
+    ex = cls()
+    try:
+        for name, control in ex.controls.items():
+            ex.set(name, control_extremes(control)[-1])
+            buf = io.BytesIO()
+            ex.fig.savefig(buf, format="png", dpi=ex.fig.dpi)
+            fast, full = decode(ex.image.value), decode(buf.getvalue())
+            assert fast.shape == full.shape
+            differing = np.count_nonzero(np.any(fast != full, axis=-1))
+            assert differing <= 20, (name, differing)
+    finally:
+        plt.close(ex.fig)
