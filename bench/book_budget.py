@@ -12,7 +12,6 @@ shared theme, JavaScript and fonts in _static/ are not counted).
 """
 
 import argparse
-import base64
 import os
 import pathlib
 import re
@@ -48,8 +47,11 @@ def page_weight(html_dir, page):
     """Bytes of a page: its HTML (inline images and animations included) plus local images."""
     text = page.read_text(errors="replace")
     total = len(text.encode())
-    inline = sum(len(base64.b64decode(m + "==="[: (4 - len(m) % 4) % 4])) for m in
-                 re.findall(r"data:image/[a-z+]+;base64,([A-Za-z0-9+/=]+)", text))
+    # Inline images: data URIs (matplotlib animations write their frames as
+    # data URIs split over escaped lines) and the PNGs inside widget state.
+    inline = 0
+    for chunk in re.findall(r"data:image/[a-z+]+;base64,((?:[A-Za-z0-9+/=]|\\\n|\\n)+)", text):
+        inline += len(re.sub(r"[^A-Za-z0-9+/=]", "", chunk.replace("\\n", ""))) * 3 // 4
     files = 0
     for src in set(re.findall(r'<img[^>]+src="([^"]+)"', text)):
         if src.startswith(("data:", "http:", "https:")):

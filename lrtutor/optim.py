@@ -33,6 +33,7 @@ momentum, and their Notes give the exact conversions.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple, Union
 
@@ -130,6 +131,39 @@ def _l2(grads, params, weight_decay):
     return grads + weight_decay * params if weight_decay else grads
 
 
+def _check_state(state, params):
+    """``state`` must be a state of :meth:`init` whose buffers match ``params``."""
+    if not (isinstance(state, tuple) and hasattr(state, "_fields") and "count" in state._fields):
+        raise TypeError("state must be the state returned by init(), got "
+                        f"{type(state).__name__}")
+    check_int("state.count", state.count, low=0)
+    shape = np.shape(params) if isinstance(params, (np.ndarray, np.generic, float)) else None
+    for name in state._fields[1:]:
+        buf = getattr(state, name)
+        if buf is None:
+            continue
+        if not isinstance(buf, (np.ndarray, np.generic, float)):
+            raise TypeError(f"state.{name} must be an array, got {type(buf).__name__}")
+        if shape is not None and np.shape(buf) != shape:
+            raise ValueError(f"state.{name} must have the shape of params {shape}, "
+                             f"got {np.shape(buf)}")
+
+
+def _quiet(method):
+    """Check ``state``, then run an update without floating-point warnings.
+
+    Non-finite or overflowing numbers propagate as ``inf``/``nan`` (IEEE
+    arithmetic); :func:`lrtutor.train.run` turns them into a reported
+    divergence, so a warning would only be noise.
+    """
+    @functools.wraps(method)
+    def update(self, grads, state, params, **kwargs):
+        _check_state(state, params)
+        with np.errstate(all="ignore"):
+            return method(self, grads, state, params, **kwargs)
+    return update
+
+
 # --- In-place updates (``update_``): same numbers, no parameter-sized temporaries
 
 #: Elements per block of an in-place update: the scratch arrays of one block
@@ -140,6 +174,9 @@ CHUNK = 1 << 14
 
 def _check_inplace(params, buffers):
     """``params`` and every state buffer must be writeable C-contiguous float64 arrays."""
+    if not isinstance(params, np.ndarray):
+        raise TypeError("params must be a numpy array for an in-place update, got "
+                        f"{type(params).__name__}")
     for name, arr in (("params", params),) + tuple(buffers):
         if arr is None:
             continue
@@ -184,7 +221,9 @@ def _inplace(grads, state, params, buffers, eta, chunk, kernel, nwork):
     ``grads`` against ``params`` and both against the in-place requirements.
     """
     _check_inplace(params, buffers)
-    grads = np.ascontiguousarray(check_array("grads", grads, finite=False))
+    grads = check_array("grads", grads, finite=False)
+    if not grads.flags.c_contiguous:
+        grads = grads.copy(order="C")
     if grads.shape != params.shape:
         raise ValueError(f"grads must have the shape of params {params.shape}, "
                          f"got {grads.shape}")
@@ -286,6 +325,7 @@ class SGD:
     def init(self, params):
         return SGDState(count=0, buf=_zeros(params) if self.momentum else None)
 
+    @_quiet
     def update(self, grads, state, params):
         grads, params = _check_pair(grads, params)
         eta = _rate(self.lr, state.count, params)
@@ -299,6 +339,7 @@ class SGD:
             g = g + self.momentum * buf if self.nesterov else buf
         return params - eta * g, SGDState(state.count + 1, buf)
 
+    @_quiet
     def update_(self, grads, state, params, *, chunk=CHUNK):
         """:meth:`update` in place: ``params`` and ``state.buf`` are overwritten.
 
@@ -404,6 +445,7 @@ class HeavyBall:
     def init(self, params):
         return VelocityState(count=0, velocity=_zeros(params))
 
+    @_quiet
     def update(self, grads, state, params):
         grads, params = _check_pair(grads, params)
         eta = _rate(self.lr, state.count, params)
@@ -414,6 +456,7 @@ class HeavyBall:
             new_params = params + velocity
         return new_params, VelocityState(state.count + 1, velocity)
 
+    @_quiet
     def update_(self, grads, state, params, *, chunk=CHUNK):
         """:meth:`update` in place (``params`` and ``state.velocity``), bit for bit;
         see :meth:`SGD.update_`."""
@@ -488,12 +531,14 @@ class EMAMomentum:
     def init(self, params):
         return VelocityState(count=0, velocity=_zeros(params))
 
+    @_quiet
     def update(self, grads, state, params):
         grads, params = _check_pair(grads, params)
         eta = _rate(self.lr, state.count, params)
         velocity = self.beta * state.velocity + (1 - self.beta) * grads
         return params - eta * velocity, VelocityState(state.count + 1, velocity)
 
+    @_quiet
     def update_(self, grads, state, params, *, chunk=CHUNK):
         """:meth:`update` in place (``params`` and ``state.velocity``), bit for bit;
         see :meth:`SGD.update_`."""
@@ -586,8 +631,11 @@ class AdaGrad:
              eps=_nonneg("eps", self.eps))
 
     def init(self, params):
-        return AdaGradState(count=0, sum_sq=_zeros(params) + self.initial_accumulator_value)
+        sum_sq = _zeros(params)
+        sum_sq[...] = self.initial_accumulator_value       # an array even for 0-d params
+        return AdaGradState(count=0, sum_sq=sum_sq)
 
+    @_quiet
     def update(self, grads, state, params):
         grads, params = _check_pair(grads, params)
         eta = _rate(self.lr, state.count, params)
@@ -597,6 +645,7 @@ class AdaGrad:
         new_params = params - eta * g / (np.sqrt(sum_sq) + self.eps)
         return new_params, AdaGradState(state.count + 1, sum_sq)
 
+    @_quiet
     def update_(self, grads, state, params, *, chunk=CHUNK):
         """:meth:`update` in place (``params`` and ``state.sum_sq``), bit for bit;
         see :meth:`SGD.update_`."""
@@ -709,6 +758,7 @@ class RMSprop:
                             grad_avg=_zeros(params) if self.centered else None,
                             buf=_zeros(params) if self.momentum else None)
 
+    @_quiet
     def update(self, grads, state, params):
         grads, params = _check_pair(grads, params)
         eta = _rate(self.lr, state.count, params)
@@ -729,6 +779,7 @@ class RMSprop:
             new_params = params - eta * g / denom
         return new_params, RMSpropState(state.count + 1, square_avg, grad_avg, buf)
 
+    @_quiet
     def update_(self, grads, state, params, *, chunk=CHUNK):
         """:meth:`update` in place (``params`` and the state buffers), bit for bit;
         see :meth:`SGD.update_`."""
@@ -850,6 +901,7 @@ class Adam:
         return AdamState(count=0, m=_zeros(params), v=_zeros(params),
                          v_max=_zeros(params) if self.amsgrad else None)
 
+    @_quiet
     def update(self, grads, state, params):
         grads, params = _check_pair(grads, params)
         eta = _rate(self.lr, state.count, params)
@@ -868,6 +920,7 @@ class Adam:
         new_params = params - eta * m_hat / (np.sqrt(v_hat) + self.eps)
         return new_params, AdamState(t, m, v, v_max)
 
+    @_quiet
     def update_(self, grads, state, params, *, chunk=CHUNK):
         """:meth:`update` in place (``params``, ``state.m``, ``state.v``,
         ``state.v_max``), bit for bit; see :meth:`SGD.update_`."""
@@ -976,12 +1029,14 @@ class AdamW:
     def init(self, params):
         return self._adam().init(params)
 
+    @_quiet
     def update(self, grads, state, params):
         grads, params = _check_pair(grads, params)
         eta = _rate(self.lr, state.count, params)
         decayed = params * (1 - eta * self.weight_decay)
         return self._adam().update(grads, state, decayed)
 
+    @_quiet
     def update_(self, grads, state, params, *, chunk=CHUNK):
         """:meth:`update` in place (``params``, ``state.m``, ``state.v``,
         ``state.v_max``), bit for bit; see :meth:`SGD.update_`."""

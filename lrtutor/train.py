@@ -127,6 +127,18 @@ class Trace:
                 f"dim={self.params.shape[-1]}, diverged_runs={n_div})")
 
 
+def _check_problem_optimizer(problem, optimizer):
+    """``problem`` has loss/grad; ``optimizer`` is an lrtutor.optim dataclass."""
+    if not (callable(getattr(problem, "loss", None)) and callable(getattr(problem, "grad", None))):
+        raise TypeError("problem must have loss(x) and grad(x) methods (see "
+                        f"lrtutor.problems), got {type(problem).__name__}")
+    if not (dataclasses.is_dataclass(optimizer) and not isinstance(optimizer, type)
+            and all(callable(getattr(optimizer, m, None)) for m in ("init", "update"))
+            and hasattr(optimizer, "lr")):
+        raise TypeError("optimizer must be an optimizer of lrtutor.optim (with lr, init "
+                        f"and update), got {type(optimizer).__name__}")
+
+
 def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8,
         state=None):
     r"""Train ``x0`` on ``problem`` with ``optimizer`` for ``steps`` updates.
@@ -182,6 +194,7 @@ def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8,
     >>> run(q, SGD(lr=2.5), [1.0], steps=100).message()
     'diverged at step 24'
     """
+    _check_problem_optimizer(problem, optimizer)
     steps = check_int("steps", steps, low=0)
     blowup = check_real("blowup", blowup, low=1, low_op=">")
     x = check_array("x0", x0, ndim=(1, 2))
@@ -271,6 +284,7 @@ def sweep(problem, optimizer, lrs, x0, steps, *, rng=None, batch_size=None,
     >>> trace.diverged_at.tolist()
     [-1, -1, 24]
     """
+    _check_problem_optimizer(problem, optimizer)
     rates = check_array("lrs", lrs, ndim=1, low=0, low_op=">")
     start = check_array("x0", x0, ndim=1)
     batched = dataclasses.replace(optimizer, lr=rates)

@@ -55,6 +55,7 @@ class Explorer:
         self.controls = dict(controls)
         self.animated = []
         self._background = None
+        self._frozen = False
         self.image = w.Image(format="png")
         self.message = w.HTML()
         for control in self.controls.values():
@@ -107,7 +108,7 @@ class Explorer:
         return buf.getvalue()
 
     def _on_change(self, change):
-        if change["old"] != change["new"]:
+        if change["old"] != change["new"] and not self._frozen:
             self.refresh()
 
     def redraw(self):  # pragma: no cover - abstract
@@ -212,41 +213,778 @@ class QuadraticExplorer(Explorer):
         return gd_verdict(trace, eta, problem.eigenvalues)
 
 
-def static_twin(explorer, name, values, *, interval=400):
+def static_twin(explorer, name, values, *, interval=400, alt=None):
     """The explorer's figure at each value of control ``name``, as a scrubbable animation.
 
     Returns an :class:`IPython.display.HTML` object holding a matplotlib
-    ``to_jshtml`` animation: one frame per value, with play and scrub controls
-    that work in a static page. Each frame is exactly the figure the widget
-    shows at that value; the message is drawn as the figure's title. The
-    explorer is left at its original value.
+    JavaScript animation (:class:`matplotlib.animation.HTMLWriter`, the writer
+    behind ``to_jshtml``): one frame per value, with play and scrub controls
+    that work in a static page with no kernel. Each frame is exactly the
+    figure the widget shows at that value, with the widget's message as the
+    figure's title. ``alt`` is the image's alternative text (a default
+    describing the grid is used if omitted). The explorer is left as it was.
     """
-    import matplotlib.animation as animation
-    from IPython.display import HTML
+    import tempfile
+    from pathlib import Path
 
-    values = check_array("values", values, ndim=1)
-    if values.size == 0:
-        raise ValueError("values must contain at least one value")
+    from IPython.display import HTML
+    from matplotlib.animation import HTMLWriter
+
     if name not in explorer.controls:
         raise ValueError(f"name must be one of {sorted(explorer.controls)}, got {name!r}")
+    values = [v.item() if hasattr(v, "item") else v for v in values]
+    if not values:
+        raise ValueError("values must contain at least one value")
+    if alt is None:
+        alt = (f"Animation of the figure above for {len(values)} values of {name}, "
+               f"from {values[0]} to {values[-1]}.")
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError("alt must be a non-empty string")
     start = explorer.values[name]
     suptitle = explorer.fig.suptitle("")
-
-    def frame(i):
-        explorer.controls[name].value = float(values[i])
-        suptitle.set_text(explorer.redraw())
-        return []
-
-    anim = animation.FuncAnimation(explorer.fig, frame, frames=len(values),
-                                   interval=interval, blit=False)
-    html = anim.to_jshtml(default_mode="once")
-    suptitle.set_text("")
-    explorer.controls[name].value = start
-    explorer.refresh()
-    return HTML(html)
+    explorer._frozen = True              # no widget re-render while frames are made
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp, "twin.html")
+            writer = HTMLWriter(fps=1000 / interval, embed_frames=True, default_mode="once")
+            with writer.saving(explorer.fig, path, dpi=explorer.fig.dpi):
+                for value in values:
+                    explorer.controls[name].value = value
+                    suptitle.set_text(explorer.redraw())
+                    writer.grab_frame()
+            html = path.read_text()
+    finally:
+        explorer._frozen = False
+        suptitle.remove()
+        explorer.invalidate()
+        explorer.controls[name].value = start
+        explorer.refresh()
+    escaped = alt.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    return HTML(html.replace('<img id="_anim_img', f'<img alt="{escaped}" id="_anim_img', 1))
 
 
 #: Every explorer of the book, constructible with no arguments. The latency
 #: benchmark (bench/widget_latency.py) and tests/test_widgets.py drive each one
 #: through every control; append new explorers here.
 EXPLORERS = [QuadraticExplorer]
+
+
+# --- x2 explorers ---
+# Schedule playground (chapters "Schedules" and "Frameworks"), ReduceLROnPlateau
+# ("Plateau"), the LR range test ("Choosing a learning rate") and the linear
+# regression case study. Each explorer only wires lrtutor objects to artists.
+
+import textwrap as _textwrap  # noqa: E402
+
+from lrtutor import finder as _finder  # noqa: E402
+from lrtutor import schedules as _sch  # noqa: E402
+from lrtutor._validate import check_choice as _check_choice  # noqa: E402
+
+__all__ += ["SCHEDULE_KINDS", "schedule_with_calls", "ScheduleExplorer", "PlateauExplorer",
+            "RangeTestExplorer", "RegressionExplorer"]
+
+
+def _g(x):
+    """A number as a short, readable literal for a framework call."""
+    return f"{float(x):.6g}"
+
+
+#: The schedules of :class:`ScheduleExplorer`: (key, dropdown label), in order.
+SCHEDULE_KINDS = (
+    ("constant", "constant"), ("step", "step"), ("multistep", "multi-step"),
+    ("exponential", "exponential"), ("inverse_time", "inverse time"),
+    ("linear", "linear"), ("polynomial", "polynomial"), ("cosine", "cosine"),
+    ("warmup_cosine", "warmup + cosine"), ("restarts", "warm restarts"),
+    ("triangular", "cyclic triangular"), ("triangular2", "cyclic triangular2"),
+    ("exp_range", "cyclic exp_range"), ("onecycle", "one-cycle"),
+)
+_KIND_KEYS = tuple(k for k, _ in SCHEDULE_KINDS)
+
+#: The controls each schedule reads (the others are disabled while it is shown).
+_KIND_USES = {
+    "constant": ("eta0",), "step": ("eta0", "step_size", "gamma"),
+    "multistep": ("eta0", "horizon", "gamma"), "exponential": ("eta0", "step_size", "gamma"),
+    "inverse_time": ("eta0", "step_size", "gamma"), "linear": ("eta0", "horizon", "floor"),
+    "polynomial": ("eta0", "horizon", "power", "floor"),
+    "cosine": ("eta0", "horizon", "floor"),
+    "warmup_cosine": ("eta0", "horizon", "warmup", "floor"),
+    "restarts": ("eta0", "step_size", "gamma", "floor"),
+    "triangular": ("eta0", "step_size", "floor"), "triangular2": ("eta0", "step_size", "floor"),
+    "exp_range": ("eta0", "step_size", "gamma", "floor"), "onecycle": ("eta0", "horizon", "warmup"),
+}
+
+
+def schedule_with_calls(kind, eta0=0.1, horizon=200, step_size=50, gamma=0.5, warmup=20,
+                        power=2.0, floor=0.0):
+    r"""One schedule of :mod:`lrtutor.schedules` and the framework calls that reproduce it.
+
+    The playground's parameters have one meaning across schedules:
+    :math:`\eta_0` = ``eta0`` is the initial (or peak) rate, :math:`T` =
+    ``horizon`` the decay horizon (``decay_steps``, ``T_max``,
+    ``total_steps``), :math:`k` = ``step_size`` the period of step, exponential
+    and inverse-time decay (the rate is :math:`\gamma\eta_0` at :math:`t = k`),
+    the first restart period or the half cycle, :math:`\gamma` = ``gamma`` the
+    factor per period (per cycle for ``exp_range``, per restart for warm
+    restarts), :math:`W` = ``warmup`` the warmup length (the rise of one-cycle),
+    :math:`p` = ``power`` and :math:`\alpha` = ``floor`` the final rate as a
+    fraction of :math:`\eta_0` (``base_lr`` of the cyclic schedules).
+    Multi-step cuts at :math:`\lfloor T/2 \rfloor` and :math:`\lfloor 3T/4 \rfloor`;
+    warm restarts double their period. Out-of-range combinations are clipped
+    (``warmup`` to ``[1, T-1]``, ``[2, T-1]`` for one-cycle).
+
+    Parameters
+    ----------
+    kind : str
+        One of the keys of :data:`SCHEDULE_KINDS`.
+    eta0 : float > 0
+    horizon : int >= 10
+    step_size : int >= 1
+    gamma : float in (0, 1]
+    warmup : int >= 1
+    power : float > 0
+    floor : float in [0, 1]
+
+    Returns
+    -------
+    schedule : a schedule of :mod:`lrtutor.schedules`
+    torch_like : a schedule or None
+        What the named PyTorch call gives where it differs from ``schedule``
+        past the horizon (the unclamped ``CosineAnnealingLR``), else None.
+    calls : dict
+        ``"lrtutor"``, ``"PyTorch"``, ``"Keras"`` and ``"optax"`` call strings
+        (PyTorch with an optimizer ``opt`` of base lr :math:`\eta_0`, Keras
+        classes from ``keras.optimizers.schedules``); "no exact equivalent"
+        where none exists.
+
+    Examples
+    --------
+    >>> s, _, calls = schedule_with_calls("step", eta0=0.05, step_size=30, gamma=0.1)
+    >>> round(s(30), 6), calls["PyTorch"]
+    (0.005, 'StepLR(opt, step_size=30, gamma=0.1)')
+    """
+    kind = _check_choice("kind", kind, _KIND_KEYS)
+    eta0 = check_real("eta0", eta0, low=0, low_op=">")
+    T = check_int("horizon", horizon, low=10)
+    k = check_int("step_size", step_size, low=1)
+    gamma = check_real("gamma", gamma, low=0, low_op=">", high=1)
+    W = check_int("warmup", warmup, low=1)
+    p = check_real("power", power, low=0, low_op=">")
+    a = check_real("floor", floor, low=0, high=1)
+    e, lo, torch_like = _g(eta0), _g(a * eta0), None
+    if kind == "constant":
+        s = _sch.Constant(eta0)
+        calls = {"lrtutor": f"Constant({e})", "PyTorch": f"no scheduler: SGD(params, lr={e})",
+                 "Keras": f"learning_rate={e}", "optax": f"optax.constant_schedule({e})"}
+    elif kind == "step":
+        s = _sch.StepDecay(eta0, k, gamma)
+        calls = {"lrtutor": f"StepDecay({e}, step_size={k}, gamma={_g(gamma)})",
+                 "PyTorch": f"StepLR(opt, step_size={k}, gamma={_g(gamma)})",
+                 "Keras": f"ExponentialDecay({e}, decay_steps={k}, decay_rate={_g(gamma)}, "
+                          "staircase=True)",
+                 "optax": f"optax.exponential_decay({e}, transition_steps={k}, "
+                          f"decay_rate={_g(gamma)}, staircase=True)"}
+    elif kind == "multistep":
+        m1, m2 = T // 2, (3 * T) // 4
+        s = _sch.MultiStepDecay(eta0, (m1, m2), gamma)
+        calls = {"lrtutor": f"MultiStepDecay({e}, milestones=({m1}, {m2}), gamma={_g(gamma)})",
+                 "PyTorch": f"MultiStepLR(opt, milestones=[{m1}, {m2}], gamma={_g(gamma)})",
+                 "Keras": f"PiecewiseConstantDecay(boundaries=[{m1 - 1}, {m2 - 1}], values=["
+                          f"{e}, {_g(eta0 * gamma)}, {_g(eta0 * gamma ** 2)}])  (right-closed)",
+                 "optax": f"optax.piecewise_constant_schedule({e}, {{{m1}: {_g(gamma)}, "
+                          f"{m2}: {_g(gamma)}}})  (cumulative scales)"}
+    elif kind == "exponential":
+        s = _sch.ExponentialDecay(eta0, gamma, k)
+        calls = {"lrtutor": f"ExponentialDecay({e}, decay_rate={_g(gamma)}, decay_steps={k})",
+                 "PyTorch": f"ExponentialLR(opt, gamma={gamma ** (1 / k):.8g})  (= gamma^(1/{k}))",
+                 "Keras": f"ExponentialDecay({e}, decay_steps={k}, decay_rate={_g(gamma)})",
+                 "optax": f"optax.exponential_decay({e}, transition_steps={k}, "
+                          f"decay_rate={_g(gamma)})"}
+    elif kind == "inverse_time":
+        r = 1 / gamma - 1
+        s = _sch.InverseTimeDecay(eta0, r, k)
+        calls = {"lrtutor": f"InverseTimeDecay({e}, decay_rate={_g(r)}, decay_steps={k})",
+                 "PyTorch": f"no built-in scheduler; LambdaLR(opt, lambda t: 1 / (1 + {_g(r)} "
+                            f"* t / {k}))",
+                 "Keras": f"InverseTimeDecay({e}, decay_steps={k}, decay_rate={_g(r)})",
+                 "optax": f"no built-in schedule; lambda count: {e} / (1 + {_g(r)} * count "
+                          f"/ {k})"}
+    elif kind == "linear":
+        s = _sch.LinearSchedule(eta0, a * eta0, T)
+        calls = {"lrtutor": f"LinearSchedule({e}, {lo}, transition_steps={T})",
+                 "PyTorch": f"LinearLR(opt, start_factor=1.0, end_factor={_g(a)}, "
+                            f"total_iters={T})",
+                 "Keras": f"PolynomialDecay({e}, decay_steps={T}, end_learning_rate={lo}, "
+                          "power=1.0)",
+                 "optax": f"optax.linear_schedule({e}, {lo}, transition_steps={T})"}
+    elif kind == "polynomial":
+        s = _sch.PolynomialDecay(eta0, a * eta0, T, p)
+        calls = {"lrtutor": f"PolynomialDecay({e}, {lo}, decay_steps={T}, power={_g(p)})",
+                 "PyTorch": (f"PolynomialLR(opt, total_iters={T}, power={_g(p)})" if a == 0
+                             else "no exact equivalent (PolynomialLR always ends at 0)"),
+                 "Keras": f"PolynomialDecay({e}, decay_steps={T}, end_learning_rate={lo}, "
+                          f"power={_g(p)})",
+                 "optax": f"optax.polynomial_schedule({e}, {lo}, power={_g(p)}, "
+                          f"transition_steps={T})"}
+    elif kind == "cosine":
+        s = _sch.CosineDecay(eta0, T, a)
+        torch_like = _sch.CosineAnnealing(eta0, T, min(a * eta0, eta0))
+        calls = {"lrtutor": f"CosineDecay({e}, decay_steps={T}, alpha={_g(a)})",
+                 "PyTorch": f"CosineAnnealingLR(opt, T_max={T}, eta_min={lo}): equal up to "
+                            f"step {T} only, then it rises again (dashed)",
+                 "Keras": f"CosineDecay({e}, decay_steps={T}, alpha={_g(a)})",
+                 "optax": f"optax.cosine_decay_schedule({e}, decay_steps={T}, alpha={_g(a)})"}
+    elif kind == "warmup_cosine":
+        W = min(W, T - 1)
+        s = _sch.Warmup(_sch.CosineDecay(eta0, T - W, a), W, 0.0)
+        torch_like = _sch.Warmup(_sch.CosineAnnealing(eta0, T - W, min(a * eta0, eta0)), W, 0.0)
+        calls = {"lrtutor": f"Warmup(CosineDecay({e}, {T - W}, alpha={_g(a)}), warmup_steps={W})",
+                 "PyTorch": f"no exact equivalent (LinearLR needs start_factor > 0); closest "
+                            f"SequentialLR(opt, [LinearLR(opt, start_factor=1e-8, total_iters={W}), "
+                            f"CosineAnnealingLR(opt, T_max={T - W}, eta_min={lo})], "
+                            f"milestones=[{W}]), which rises again after step {T} (dashed)",
+                 "Keras": f"CosineDecay(0.0, decay_steps={T - W}, alpha={_g(a)}, "
+                          f"warmup_target={e}, warmup_steps={W})  (decay_steps excludes warmup)",
+                 "optax": f"optax.warmup_cosine_decay_schedule(0.0, {e}, warmup_steps={W}, "
+                          f"decay_steps={T}, end_value={lo})  (decay_steps includes warmup)"}
+    elif kind == "restarts":
+        s = _sch.CosineWarmRestarts(eta0, k, 2, min(a * eta0, eta0), gamma)
+        calls = {"lrtutor": f"CosineWarmRestarts({e}, T_0={k}, T_mult=2, eta_min={lo}, "
+                            f"m_mul={_g(gamma)})",
+                 "PyTorch": (f"CosineAnnealingWarmRestarts(opt, T_0={k}, T_mult=2, eta_min={lo})"
+                             if gamma == 1 else "no exact equivalent (no per-restart decay "
+                             "m_mul; set gamma = 1)"),
+                 "Keras": f"CosineDecayRestarts({e}, first_decay_steps={k}, t_mul=2.0, "
+                          f"m_mul={_g(gamma)}, alpha={_g(a)})",
+                 "optax": "no single call; optax.join_schedules of one cosine_decay_schedule "
+                          f"per period (boundaries {k}, {3 * k}, {7 * k}, ...)"}
+    elif kind in ("triangular", "triangular2", "exp_range"):
+        g = gamma ** (1 / (2 * k)) if kind == "exp_range" else 1.0
+        s = _sch.Cyclic(min(a * eta0, eta0), eta0, k, mode=kind, gamma=g)
+        extra = f", gamma={g:.8g}" if kind == "exp_range" else ""
+        calls = {"lrtutor": f"Cyclic({lo}, {e}, step_size_up={k}, mode='{kind}'{extra})",
+                 "PyTorch": f"CyclicLR(opt, base_lr={lo}, max_lr={e}, step_size_up={k}, "
+                            f"mode='{kind}'{extra})",
+                 "Keras": "no exact equivalent (no cyclic schedule; subclass "
+                          "LearningRateSchedule)",
+                 "optax": "no exact equivalent (no cyclic schedule)"}
+    else:  # onecycle
+        W = min(max(W, 2), T - 1)
+        pct = W / T
+        s = _sch.OneCycle(eta0, T, pct)
+        calls = {"lrtutor": f"OneCycle({e}, total_steps={T}, pct_start={_g(pct)})",
+                 "PyTorch": f"OneCycleLR(opt, max_lr={e}, total_steps={T}, pct_start={_g(pct)})",
+                 "Keras": "no exact equivalent (no one-cycle schedule)",
+                 "optax": f"no exact equivalent; optax.cosine_onecycle_schedule({T}, {e}, "
+                          f"pct_start={_g(pct)}) peaks at step {int(np.floor(pct * T))}, "
+                          f"one step after torch's {W - 1}"}
+    return s, torch_like, calls
+
+
+class ScheduleExplorer(Explorer):
+    r"""A schedule playground: pick a schedule, move its parameters, read the framework calls.
+
+    Controls: the schedule (dropdown of :data:`SCHEDULE_KINDS`), the rate
+    ``eta0`` (log slider) and the parameters of :func:`schedule_with_calls`
+    (``horizon``, ``step_size``, ``gamma``, ``warmup``, ``power``, ``floor``;
+    those the chosen schedule ignores are greyed out). The figure shows
+    :math:`\eta_t` for :math:`t = 0, \dots, 399` (one-cycle stops at its
+    ``total_steps``); where PyTorch's call differs past the horizon, its curve
+    is dashed. The message gives the PyTorch, Keras and optax calls.
+
+    Parameters
+    ----------
+    schedule : str
+        Initial schedule, a key of :data:`SCHEDULE_KINDS`.
+    eta0, horizon, step_size, gamma, warmup, power, floor
+        Initial control values (ranges as in the sliders: ``eta0`` in
+        [1e-3, 1], ``horizon`` in [10, 400], ``step_size`` and ``warmup`` in
+        [1, 200], ``gamma`` in [0.05, 1], ``power`` in [0.25, 4], ``floor`` in
+        [0, 1]).
+
+    Examples
+    --------
+    >>> ex = ScheduleExplorer(schedule="step", step_size=30, gamma=0.1)
+    >>> "StepLR(opt, step_size=30, gamma=0.1)" in ex.message.value
+    True
+    """
+
+    steps = 400
+
+    def __init__(self, schedule="cosine", eta0=0.1, horizon=200, step_size=50, gamma=0.5,
+                 warmup=20, power=2.0, floor=0.0):
+        import ipywidgets as w
+        import matplotlib.pyplot as plt
+
+        schedule = _check_choice("schedule", schedule, _KIND_KEYS)
+        eta0 = check_real("eta0", eta0, low=1e-3, high=1.0)
+        horizon = check_int("horizon", horizon, low=10, high=self.steps)
+        step_size = check_int("step_size", step_size, low=1, high=200)
+        gamma = check_real("gamma", gamma, low=0.05, high=1.0)
+        warmup = check_int("warmup", warmup, low=1, high=200)
+        power = check_real("power", power, low=0.25, high=4.0)
+        floor = check_real("floor", floor, low=0.0, high=1.0)
+        style = {"description_width": "initial"}
+        super().__init__({
+            "schedule": w.Dropdown(options=[(label, i) for i, (_, label) in
+                                            enumerate(SCHEDULE_KINDS)],
+                                   value=_KIND_KEYS.index(schedule), description="schedule"),
+            "eta0": w.FloatLogSlider(value=eta0, base=10, min=-3, max=0, step=0.05,
+                                     description="η₀", readout_format=".3g"),
+            "horizon": w.IntSlider(value=horizon, min=10, max=self.steps, step=10,
+                                   description="horizon T", style=style),
+            "step_size": w.IntSlider(value=step_size, min=1, max=200, description="step k",
+                                     style=style),
+            "gamma": w.FloatSlider(value=gamma, min=0.05, max=1.0, step=0.05, description="γ",
+                                   readout_format=".2f"),
+            "warmup": w.IntSlider(value=warmup, min=1, max=200, description="warmup W",
+                                  style=style),
+            "power": w.FloatSlider(value=power, min=0.25, max=4.0, step=0.25, description="power p",
+                                   style=style),
+            "floor": w.FloatSlider(value=floor, min=0.0, max=1.0, step=0.05,
+                                   description="floor α", readout_format=".2f", style=style),
+        })
+        c = self.controls
+        self.widget.children = (w.HBox([c["schedule"], c["eta0"], c["horizon"], c["step_size"]]),
+                                w.HBox([c["gamma"], c["warmup"], c["power"], c["floor"]]),
+                                self.image, self.message)
+        with plt.ioff():
+            self.fig, self.ax = plt.subplots(figsize=(9.0, 4.6), dpi=80)
+            self.fig.subplots_adjust(left=0.08, right=0.98, bottom=0.12, top=0.62)
+        t = np.arange(self.steps)
+        (self.line,) = self.ax.plot(t, t * 0.0, color="C0", label="lrtutor (= Keras, optax)")
+        (self.torch_line,) = self.ax.plot(t, t * 0.0, color="C3", linestyle="--", linewidth=1.2,
+                                          label="PyTorch call, past the horizon")
+        self.horizon_line = self.ax.axvline(horizon, color="0.5", linestyle=":", linewidth=1)
+        self.title = self.ax.set_title(" ", fontsize="small")
+        self.ax.set(xlim=(0, self.steps), xlabel="update $t$ (updates already applied)",
+                    ylabel=r"rate $\eta_t$")
+        legend = self.ax.legend(loc="upper right")
+        self._ylim_for = None
+        self.animated = [self.line, self.torch_line, self.horizon_line, self.title, legend]
+        self.refresh()
+
+    def current(self):
+        """``schedule_with_calls`` at the current control values."""
+        v = self.values
+        kind = _KIND_KEYS[int(v["schedule"])]
+        return kind, schedule_with_calls(kind, v["eta0"], v["horizon"], v["step_size"],
+                                         v["gamma"], v["warmup"], v["power"], v["floor"])
+
+    def refresh(self):
+        text = super().refresh()
+        self.message.value = self.message.value.replace("\n", "<br>")
+        return text
+
+    def redraw(self):
+        kind, (s, torch_like, calls) = self.current()
+        for name, control in self.controls.items():
+            control.disabled = name != "schedule" and name not in _KIND_USES[kind]
+        eta0 = self.values["eta0"]
+        if self._ylim_for != eta0:          # the axis scales with eta0: a full redraw
+            self.ax.set_ylim(0, 1.08 * eta0)
+            self._ylim_for = eta0
+            self.invalidate()
+        n = self.values["horizon"] if kind == "onecycle" else self.steps
+        t = np.arange(n)
+        self.line.set_data(t, s(t))
+        if torch_like is None:
+            self.torch_line.set_data([], [])
+        else:
+            T = int(self.values["horizon"])
+            tt = np.arange(T, self.steps)
+            self.torch_line.set_data(tt, torch_like(tt))
+        uses_t = "horizon" in _KIND_USES[kind]
+        self.horizon_line.set_visible(uses_t)
+        self.horizon_line.set_xdata([self.values["horizon"]] * 2)
+        self.title.set_text("lrtutor: " + calls["lrtutor"])
+        lines = []
+        for fw in ("PyTorch", "Keras", "optax"):
+            lines += _textwrap.wrap(f"{fw}: {calls[fw]}", 100, subsequent_indent="    ")
+        return "\n".join(lines)
+
+
+class PlateauExplorer(Explorer):
+    r"""ReduceLROnPlateau replayed on a fixed, noisy validation curve.
+
+    The metric is :math:`a_k = 0.3 + 0.7\,e^{-k/6} + 0.01\,z_k` for epochs
+    :math:`k = 0, \dots, 59` (:math:`z_k` standard normal from
+    ``numpy.random.default_rng(seed)``), replayed: it does not react to the
+    rate, so the figure isolates the controller's rule. Controls: ``factor``, ``patience``,
+    ``cooldown``, ``threshold`` (log slider; relative for PyTorch, the absolute
+    ``min_delta`` for Keras) and ``convention`` (PyTorch's rule or
+    :meth:`lrtutor.schedules.ReduceLROnPlateau.keras`). Top: the metric with
+    a marker on each epoch whose report triggered a cut; bottom: the rate used
+    in each epoch, starting at 0.1, floor ``min_lr`` = 1e-4.
+
+    Parameters
+    ----------
+    factor : float in [0.05, 0.95]
+    patience : int in [0, 20]
+    cooldown : int in [0, 10]
+    threshold : float in [1e-5, 0.1]
+    convention : {'torch', 'keras'}
+    seed : int >= 0
+        Seed of the metric's noise.
+
+    Examples
+    --------
+    >>> ex = PlateauExplorer(patience=3)
+    >>> ex.message.value.startswith("<b>PyTorch rule:")
+    True
+    """
+
+    init_value, min_lr, epochs = 0.1, 1e-4, 60
+
+    def __init__(self, factor=0.5, patience=5, cooldown=0, threshold=1e-3, convention="torch",
+                 seed=0):
+        import ipywidgets as w
+        import matplotlib.pyplot as plt
+
+        factor = check_real("factor", factor, low=0.05, high=0.95)
+        patience = check_int("patience", patience, low=0, high=20)
+        cooldown = check_int("cooldown", cooldown, low=0, high=10)
+        threshold = check_real("threshold", threshold, low=1e-5, high=0.1)
+        convention = _check_choice("convention", convention, ("torch", "keras"))
+        seed = check_int("seed", seed, low=0)
+        k = np.arange(self.epochs)
+        self.metrics = 0.3 + 0.7 * np.exp(-k / 6) + 0.01 * np.random.default_rng(
+            seed).standard_normal(self.epochs)
+        super().__init__({
+            "factor": w.FloatSlider(value=factor, min=0.05, max=0.95, step=0.05,
+                                    description="factor", readout_format=".2f"),
+            "patience": w.IntSlider(value=patience, min=0, max=20, description="patience"),
+            "cooldown": w.IntSlider(value=cooldown, min=0, max=10, description="cooldown"),
+            "threshold": w.FloatLogSlider(value=threshold, base=10, min=-5, max=-1, step=0.1,
+                                          description="threshold", readout_format=".1e"),
+            "convention": w.Dropdown(options=[("PyTorch", "torch"), ("Keras", "keras")],
+                                     value=convention, description="rule"),
+        })
+        with plt.ioff():
+            self.fig, (self.ax_m, self.ax_r) = plt.subplots(2, 1, figsize=(8.5, 4.6), dpi=80,
+                                                            sharex=True)
+            self.fig.subplots_adjust(left=0.1, right=0.98, bottom=0.11, top=0.9, hspace=0.12)
+        plotting.plot_plateau((self.ax_m, self.ax_r), self.metrics,
+                              [np.full(self.epochs, self.init_value)], logy=False)
+        self.ax_m.get_lines()[0].set_zorder(1.5)
+        self.rate_line = self.ax_r.get_lines()[0]
+        (self.cuts,) = self.ax_m.plot([], [], "v", color="C3", markersize=8,
+                                      label="report that triggered a cut")
+        legend = self.ax_m.legend(loc="upper right")
+        self.ax_r.set_yscale("log")
+        self.ax_r.set_ylim(self.min_lr / 2, 2 * self.init_value)
+        self.ax_r.axhline(self.min_lr, color="0.5", linestyle=":", linewidth=1, zorder=1.5)
+        plotting.sparse_log_ticks(self.ax_r)
+        self.ax_m.set_xlim(-0.5, self.epochs - 0.5)
+        lo, hi = self.metrics.min(), self.metrics.max()
+        self.ax_m.set_ylim(lo - 0.05 * (hi - lo), hi + 0.12 * (hi - lo))
+        self.title = self.ax_m.set_title(" ")
+        self.animated = [self.rate_line, self.cuts, self.title, legend]
+        self.refresh()
+
+    def controller(self):
+        """A fresh :class:`lrtutor.schedules.ReduceLROnPlateau` for the current controls."""
+        v = self.values
+        if v["convention"] == "keras":
+            return _sch.ReduceLROnPlateau.keras(self.init_value, factor=v["factor"],
+                                                patience=int(v["patience"]),
+                                                min_delta=v["threshold"],
+                                                cooldown=int(v["cooldown"]), min_lr=self.min_lr)
+        return _sch.ReduceLROnPlateau(self.init_value, factor=v["factor"],
+                                      patience=int(v["patience"]), threshold=v["threshold"],
+                                      cooldown=int(v["cooldown"]), min_lr=self.min_lr)
+
+    def replay(self):
+        """``(rates, after, cuts)``: the rate used in each epoch, the rate returned
+        after each epoch's report, and the epochs whose report cut the rate."""
+        ctrl = self.controller()
+        after = np.array([ctrl.step(float(a)) for a in self.metrics])
+        rates = np.concatenate([[self.init_value], after[:-1]])
+        return rates, after, np.flatnonzero(after < rates)
+
+    def redraw(self):
+        rates, after, cuts = self.replay()
+        v = self.values
+        self.rate_line.set_data(np.arange(self.epochs), rates)
+        self.cuts.set_data(cuts, self.metrics[cuts])
+        rule = "PyTorch" if v["convention"] == "torch" else "Keras"
+        kind = "relative threshold" if v["convention"] == "torch" else "absolute min_delta"
+        self.title.set_text(f"{rule}: factor {v['factor']:.2f}, patience {v['patience']}, "
+                            f"cooldown {v['cooldown']}, {kind} {v['threshold']:.1e}")
+        if cuts.size == 0:
+            return (f"{rule} rule: no cut in {self.epochs} epochs; the rate stays "
+                    f"{self.init_value:g}")
+        shown = ", ".join(str(c) for c in cuts[:12]) + (", ..." if cuts.size > 12 else "")
+        return (f"{rule} rule: {cuts.size} cut{'s' if cuts.size > 1 else ''}, after epochs "
+                f"{shown}; rate {self.init_value:g} -> {after[-1]:.3g}")
+
+
+class RangeTestExplorer(Explorer):
+    r"""The LR range test on linear regression, where the optimal rate is known.
+
+    Data: :func:`lrtutor.problems.make_linear_data` with 200 rows
+    (``default_rng(1)``), a :class:`~lrtutor.problems.LinearRegression` with
+    Hessian eigenvalues :math:`\mu, L`. Controls: ``start_lr`` and ``end_lr``
+    (log sliders), ``num_it``, the smoothing ``beta`` and ``batch`` (0 = full
+    batch, else a mini-batch size; mini-batches are drawn from
+    ``default_rng(0)``). The figure shows the raw and smoothed loss of
+    :func:`lrtutor.finder.range_test` against the rate, the window the rules
+    read (shaded), each rule of :data:`lrtutor.finder.SUGGESTIONS` as a
+    vertical line, and :math:`\eta^\star = 2/(L+\mu)` and :math:`2/L`.
+
+    Parameters
+    ----------
+    start_lr : float in [1e-6, 1e-2]
+    end_lr : float in [1, 1000]
+    num_it : int in [20, 200]
+    beta : float in [0, 0.99]
+    batch_size : int, one of 0 (full batch), 64, 16, 4
+
+    Examples
+    --------
+    >>> ex = RangeTestExplorer()
+    >>> "the optimal rate" in ex.message.value
+    True
+    """
+
+    BATCHES = (("full batch", 0), ("64", 64), ("16", 16), ("4", 4))
+
+    def __init__(self, start_lr=1e-4, end_lr=100.0, num_it=100, beta=0.98, batch_size=0):
+        import ipywidgets as w
+        import matplotlib.pyplot as plt
+
+        start_lr = check_real("start_lr", start_lr, low=1e-6, high=1e-2)
+        end_lr = check_real("end_lr", end_lr, low=1.0, high=1000.0)
+        num_it = check_int("num_it", num_it, low=20, high=200)
+        beta = check_real("beta", beta, low=0.0, high=0.99)
+        batch_size = check_int("batch_size", batch_size, low=0)
+        if batch_size not in [b for _, b in self.BATCHES]:
+            raise ValueError(f"batch_size must be one of 0 (full batch), 64, 16, 4, "
+                             f"got {batch_size}")
+        X, y = problems.make_linear_data(n=200, rng=np.random.default_rng(1))
+        self.problem = problems.LinearRegression(X, y)
+        self.eta_star = float(theory.optimal_rate(self.problem.L, self.problem.mu))
+        self.eta_crit = float(theory.critical_rate(self.problem.L))
+        super().__init__({
+            "start_lr": w.FloatLogSlider(value=start_lr, base=10, min=-6, max=-2, step=0.1,
+                                         description="start η", readout_format=".0e"),
+            "end_lr": w.FloatLogSlider(value=end_lr, base=10, min=0, max=3, step=0.1,
+                                       description="end η", readout_format=".3g"),
+            "num_it": w.IntSlider(value=num_it, min=20, max=200, step=10, description="num_it"),
+            "beta": w.FloatSlider(value=beta, min=0.0, max=0.99, step=0.01, description="β",
+                                  readout_format=".2f"),
+            "batch": w.Dropdown(options=list(self.BATCHES), value=batch_size,
+                                description="batch"),
+        })
+        with plt.ioff():
+            self.fig, self.ax = plt.subplots(figsize=(8.5, 4.2), dpi=80)
+            self.fig.subplots_adjust(left=0.09, right=0.98, bottom=0.13, top=0.85)
+        ax = self.ax
+        ax.set(xscale="log", yscale="log", xlim=(1e-6, 1e3), ylim=(0.05, 1e3),
+               xlabel=r"learning rate $\eta_i$ (log scale)", ylabel="loss")
+        plotting.sparse_log_ticks(ax)
+        ax.axvline(self.eta_star, color="0.25", linestyle=":", linewidth=1.2, zorder=0.9,
+                   label=rf"$\eta^\star = 2/(L+\mu)$ = {self.eta_star:.3g}")
+        ax.axvline(self.eta_crit, color="0.25", linestyle="--", linewidth=1.2, zorder=0.9,
+                   label=rf"$2/L$ = {self.eta_crit:.3g}")
+        self.span = ax.axvspan(1e-5, 1e-4, color="C0", alpha=0.08, zorder=1)
+        (self.raw_line,) = ax.plot([1e-5], [1.0], color="0.65", linewidth=1,
+                                   label=r"loss $\ell_i$")
+        (self.smooth_line,) = ax.plot([1e-5], [1.0], color="C0", label=r"smoothed $\bar\ell_i$")
+        self.rule_lines = {}
+        for i, name in enumerate(_finder.SUGGESTIONS):
+            self.rule_lines[name] = ax.axvline(1e-5, color=f"C{i + 1}", linewidth=1.6,
+                                               label=name)
+        legend = ax.legend(loc="upper left", ncol=2)
+        self.title = ax.set_title(" ")
+        self.animated = [self.span, self.raw_line, self.smooth_line, self.title,
+                         *self.rule_lines.values(), legend]
+        self.refresh()
+
+    def run_test(self):
+        """:func:`lrtutor.finder.range_test` at the current controls."""
+        v = self.values
+        batch = int(v["batch"])
+        return _finder.range_test(self.problem, optim.SGD(lr=1.0), np.zeros(2),
+                                  start_lr=v["start_lr"], end_lr=v["end_lr"],
+                                  num_it=int(v["num_it"]), beta=v["beta"],
+                                  rng=np.random.default_rng(0),
+                                  batch_size=batch if batch else None)
+
+    def suggestions(self, result):
+        """Each rule's suggestion, or None where its window is too short."""
+        out = {}
+        for name, rule in _finder.SUGGESTIONS.items():
+            try:
+                out[name] = float(rule(result))
+            except ValueError:
+                out[name] = None
+        return out
+
+    def redraw(self):
+        result = self.run_test()
+        ok = np.isfinite(result.losses)
+        self.raw_line.set_data(result.lrs[ok], result.losses[ok])
+        ok = np.isfinite(result.smoothed)
+        self.smooth_line.set_data(result.lrs[ok], result.smoothed[ok])
+        lrs, _ = _finder.suggestion_window(result)
+        if lrs.size:
+            self.span.set_visible(True)
+            self.span.set_x(lrs[0])
+            self.span.set_width(lrs[-1] - lrs[0])
+        else:
+            self.span.set_visible(False)
+        sugg = self.suggestions(result)
+        parts = []
+        for name, rate in sugg.items():
+            line = self.rule_lines[name]
+            line.set_visible(rate is not None)
+            if rate is not None:
+                line.set_xdata([rate, rate])
+                parts.append(f"{name} {rate / self.eta_star:.2f}x")
+            else:
+                parts.append(f"{name} -")
+        stop = ("ran all updates" if result.stopped_at < 0 else
+                f"stopped at eta = {result.lrs[result.stopped_at]:.3g}")
+        batch = int(self.values["batch"])
+        self.title.set_text(f"{'full batch' if not batch else f'mini-batches of {batch}'}, "
+                            f"{result.lrs.size} updates, {stop}")
+        if all(r is None for r in sugg.values()):
+            return (f"no suggestion: the window lrs[num_it//10:-5] is too short ({stop}); "
+                    "widen the range or run longer")
+        return ("suggestion / the optimal rate 2/(L+mu) = "
+                f"{self.eta_star:.3g}: " + ", ".join(parts))
+
+
+class RegressionExplorer(Explorer):
+    r"""The case study: (mini-batch) gradient descent on one-feature linear regression.
+
+    Controls: the rate ``eta`` (log slider), ``batch`` (0 = full batch),
+    ``schedule`` (``constant``; ``step``: halve every ``steps/4``; ``cosine``
+    to 0 over the run; ``inverse_time``: :math:`\eta/(1 + t/10)`) and
+    ``steps``. Left: the data, the least-squares line and the current fit;
+    right: :math:`f(\theta_t) - f^\star` on a log scale (stopping at the last
+    finite step of a diverged run). The verdict gives the final gap or the
+    divergence step, and the stability limit :math:`2/L` of the data.
+
+    Parameters
+    ----------
+    eta : float in [1e-3, 10**0.5]
+    batch_size : int, one of 0 (full batch), 50, 10, 1
+    schedule : {'constant', 'step', 'cosine', 'inverse_time'}
+    steps : int in [10, 500]
+    X, y : array_like, optional
+        One-feature data, shape (n, 1) and (n,); default
+        :func:`lrtutor.problems.make_linear_data` with 100 rows
+        (``default_rng(0)``). Mini-batches come from ``default_rng(0)``.
+
+    Examples
+    --------
+    >>> ex = RegressionExplorer(eta=0.5)
+    >>> ex.set("eta", 3.0).message.value.startswith("<b>diverged at step")
+    True
+    """
+
+    BATCHES = (("full batch", 0), ("50", 50), ("10", 10), ("1", 1))
+    SCHEDULES = (("constant", "constant"), ("step: halve every steps/4", "step"),
+                 ("cosine to 0", "cosine"), ("1/t: η/(1 + t/10)", "inverse_time"))
+    max_steps = 500
+
+    def __init__(self, eta=0.5, batch_size=0, schedule="constant", steps=200, X=None, y=None):
+        import ipywidgets as w
+        import matplotlib.pyplot as plt
+
+        eta = check_real("eta", eta, low=1e-3, high=10 ** 0.5)
+        batch_size = check_int("batch_size", batch_size, low=0)
+        if batch_size not in [b for _, b in self.BATCHES]:
+            raise ValueError(f"batch_size must be one of 0 (full batch), 50, 10, 1, "
+                             f"got {batch_size}")
+        schedule = _check_choice("schedule", schedule, tuple(s for _, s in self.SCHEDULES))
+        steps = check_int("steps", steps, low=10, high=self.max_steps)
+        if (X is None) != (y is None):
+            raise ValueError("X and y must be given together")
+        if X is None:
+            X, y = problems.make_linear_data(n=100, rng=np.random.default_rng(0))
+        X = check_array("X", X, shape=(None, 1))
+        self.problem = problems.LinearRegression(X, y)
+        if self.problem.n < max(b for _, b in self.BATCHES):
+            raise ValueError(f"X must have at least 50 rows, got {self.problem.n}")
+        self.x = X[:, 0]
+        self.f_star = float(self.problem.loss(self.problem.minimizer))
+        self.eta_crit = float(theory.critical_rate(self.problem.L))
+        super().__init__({
+            "eta": w.FloatLogSlider(value=eta, base=10, min=-3, max=0.5, step=0.01,
+                                    description="η", readout_format=".3g"),
+            "batch": w.Dropdown(options=list(self.BATCHES), value=batch_size,
+                                description="batch"),
+            "schedule": w.Dropdown(options=list(self.SCHEDULES), value=schedule,
+                                   description="schedule"),
+            "steps": w.IntSlider(value=steps, min=10, max=self.max_steps, step=10,
+                                 description="steps"),
+        })
+        with plt.ioff():
+            self.fig, (self.ax_fit, self.ax_gap) = plt.subplots(1, 2, figsize=(8.5, 3.6), dpi=80)
+            self.fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.86, wspace=0.3)
+        b, wt = self.problem.minimizer
+        plotting.plot_regression_fit(self.ax_fit, self.x, y, {
+            f"least squares ({b:.3f}, {wt:.3f})": (b, wt)})
+        for line in self.ax_fit.get_lines():
+            line.set_zorder(1.5)
+        self.grid = np.array([self.x.min(), self.x.max()])
+        (self.fit_line,) = self.ax_fit.plot(self.grid, self.grid * 0.0, color="C3", linewidth=2,
+                                            label="gradient descent")
+        legend = self.ax_fit.legend(loc="upper left")
+        span = float(np.ptp(y))
+        self.ax_fit.set_ylim(y.min() - 0.2 * span, y.max() + 0.2 * span)
+        (self.gap_line,) = self.ax_gap.plot([0.0], [1.0], color="C3")
+        self.ax_gap.set(yscale="log", xlim=(0, self.max_steps), ylim=(1e-15, 1e10),
+                        xlabel="step $t$", ylabel=r"$f(\theta_t) - f^\star$")
+        plotting.sparse_log_ticks(self.ax_gap)
+        self.title = self.ax_gap.set_title(" ")
+        self.animated = [self.fit_line, self.gap_line, self.title, legend]
+        self.refresh()
+
+    def schedule(self):
+        """The lrtutor schedule of the current controls."""
+        v = self.values
+        eta, steps = v["eta"], int(v["steps"])
+        kind = v["schedule"]
+        if kind == "step":
+            return _sch.StepDecay(eta, max(steps // 4, 1), 0.5)
+        if kind == "cosine":
+            return _sch.CosineDecay(eta, steps)
+        if kind == "inverse_time":
+            return _sch.InverseTimeDecay(eta, 1.0, 10)
+        return _sch.Constant(eta)
+
+    def run(self):
+        """:func:`lrtutor.train.run` from :math:`\\theta_0 = 0` at the current controls."""
+        v = self.values
+        batch = int(v["batch"])
+        return train.run(self.problem, optim.SGD(lr=self.schedule()), np.zeros(2),
+                         int(v["steps"]), rng=np.random.default_rng(0),
+                         batch_size=batch if batch else None)
+
+    def redraw(self):
+        trace = self.run()
+        at = int(trace.diverged_at)
+        end = trace.steps + 1 if at < 0 else at
+        gap = trace.losses[:end] - self.f_star
+        t = np.arange(end, dtype=float)
+        keep = np.isfinite(gap) & (gap > 0)
+        self.gap_line.set_data(t[keep], gap[keep])
+        b, wt = trace.params[end - 1]
+        self.fit_line.set_data(self.grid, b + wt * self.grid)
+        v = self.values
+        batch = int(v["batch"])
+        self.title.set_text(f"{'full batch' if not batch else f'batch {batch}'}, "
+                            f"{v['schedule']} from η = {v['eta']:.3g}; 2/L = {self.eta_crit:.3g}")
+        limit = f"stability limit 2/L = {self.eta_crit:.4g}"
+        if at >= 0:
+            return f"diverged at step {at}: η = {v['eta']:.3g}, {limit}"
+        final = float(trace.losses[-1] - self.f_star)
+        gap_text = (f"{final:.2e}" if final > 1e-15 else
+                    "below 1e-15 (float64 rounding)")
+        return f"final gap f - f* = {gap_text} after {trace.steps} steps; {limit}"
+
+
+EXPLORERS.extend([ScheduleExplorer, PlateauExplorer, RangeTestExplorer, RegressionExplorer])

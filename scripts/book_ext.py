@@ -18,7 +18,7 @@ mode"). Default to "auto" (follow the system setting).
 
 4. The API page documents members without docstrings too (``undoc-members``:
 an optimizer's ``init``/``update`` protocol methods), except attributes known
-only from a class annotation (dataclass fields): their docstring's Attributes
+only from a class annotation and dataclass fields: their docstring's Attributes
 section already documents them, and a second entry would be a duplicate.
 
 5. matplotlib's JavaScript animations (``to_jshtml``) link Font Awesome 4.4
@@ -70,10 +70,27 @@ def _local_font_awesome(app, pagename, templatename, context, doctree):
 
 
 def _skip_annotation_only(app, what, name, obj, skip, options):
+    import dataclasses
+    import importlib
+
     from sphinx.ext.autodoc import INSTANCEATTR, UNINITIALIZED_ATTR
 
-    if what == "class" and (obj is INSTANCEATTR or obj is UNINITIALIZED_ATTR):
+    if what != "class":
+        return None
+    if obj is INSTANCEATTR or obj is UNINITIALIZED_ATTR:
         return True
+    # A dataclass field with a default is a class attribute too: still a field.
+    module = app.env.temp_data.get("autodoc:module")
+    cls_name = app.env.temp_data.get("autodoc:class")
+    if module and cls_name:
+        try:
+            cls = importlib.import_module(module)
+            for part in cls_name.split("."):
+                cls = getattr(cls, part)
+        except (ImportError, AttributeError):
+            return None
+        if dataclasses.is_dataclass(cls) and name in {f.name for f in dataclasses.fields(cls)}:
+            return True
     return None
 
 

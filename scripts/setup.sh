@@ -6,10 +6,12 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # System packages, installed only when missing (CI runs as root with no stdin):
-# Debian's chromium for the browser tests (tests/test_browser.py), node/npm
+# Debian's chromium for the browser tests (tests/test_browser.py) and a CJK
+# font for its screenshots (the glossary quotes the Chinese terms), node/npm
 # for the offline JavaScript.
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -d /usr/share/fonts/truetype/wqy ] || missing+=(fonts-wqy-zenhei)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "== installing ${missing[*]} (apt)"

@@ -39,7 +39,7 @@ from lrtutor import optim as O  # noqa: E402
 from lrtutor import schedules as S  # noqa: E402
 
 RTOL, ATOL_PEAK = 1e-12, 1e-14
-CONFIGS_PER_KIND = 40           # 15 kinds -> 600 random schedule configurations
+CONFIGS_PER_KIND = 50           # 15 kinds -> 750 random schedule configurations
 STEPS = 300                     # steps per schedule and per optimizer run
 N_OPT = 25                      # random quadratics per optimizer
 

@@ -78,10 +78,15 @@ def test_every_control_at_both_ends_gives_a_figure_and_a_message(explorer):
 
 def test_static_twin_has_one_frame_per_value_and_restores_state(explorer):
     before = explorer.values
+    image = explorer.image.value
     html = widgets.static_twin(explorer, "eta", [0.1, 0.3, 0.55]).data
     assert html.count("data:image/png;base64") == 3
+    assert '<img alt="Animation of the figure above for 3 values of eta' in html
     assert "diverged at step 51" not in explorer.message.value
-    assert explorer.values == before
+    assert explorer.values == before and explorer.image.value == image
+    # the explorer stays usable: a later move still redraws
+    explorer.set("eta", 0.55)
+    assert "diverged at step 51" in explorer.message.value
 
 
 def test_bad_arguments_name_the_parameter(explorer):
@@ -95,6 +100,8 @@ def test_bad_arguments_name_the_parameter(explorer):
         widgets.static_twin(explorer, "eta", [])
     with pytest.raises(ValueError, match="name"):
         widgets.static_twin(explorer, "beta", [0.1])
+    with pytest.raises(ValueError, match="alt"):
+        widgets.static_twin(explorer, "eta", [0.1], alt=" ")
 
 
 def control_extremes(control):

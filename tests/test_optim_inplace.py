@@ -1,0 +1,89 @@
+"""The in-place fast path ``update_`` of every optimizer equals ``update`` bit for bit.
+
+``update_`` overwrites ``params`` and the state buffers block by block (no
+temporaries the size of ``params``); it exists for the bandwidth benchmark in
+``bench/run.py`` and for large sweeps. The reference is the pure
+:meth:`update`, itself checked against torch.optim in test_optim.py,
+test_golden.py and test_conformance.py.
+"""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from lrtutor import optim as O
+from lrtutor.schedules import StepDecay
+
+OPTIMIZERS = [
+    O.SGD(0.1), O.SGD(0.1, momentum=0.9),
+    O.SGD(0.1, momentum=0.9, dampening=0.3, weight_decay=0.1),
+    O.SGD(0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+    O.HeavyBall(0.1, 0.9), O.HeavyBall(0.1, 0.9, True), O.EMAMomentum(0.5, 0.9),
+    O.AdaGrad(0.1, lr_decay=0.01, weight_decay=0.1, initial_accumulator_value=0.1),
+    O.RMSprop(0.01), O.RMSprop(0.01, momentum=0.9, centered=True, weight_decay=0.1),
+    O.Adam(0.01), O.Adam(0.01, weight_decay=0.1, amsgrad=True),
+    O.Adam(0.01, bias_correction=False), O.AdamW(0.01), O.AdamW(0.01, amsgrad=True),
+    O.SGD(StepDecay(0.1, 3), momentum=0.5),
+]
+SHAPES = [((50_000,), None), ((7, 3000), None), ((5, 4), [0.1, 0.2, 0.01, 0.05, 0.3]),
+          ((3, 40_000), [0.1, 0.2, 0.3]), ((), None)]
+
+
+@pytest.mark.parametrize("opt", OPTIMIZERS, ids=lambda o: repr(o)[:60])
+@pytest.mark.parametrize("shape, rates", SHAPES, ids=str)
+@pytest.mark.parametrize("chunk", [777, O.CHUNK])
+def test_update_inplace_equals_update_bit_for_bit(opt, shape, rates, chunk):
+    if rates is not None:
+        opt = dataclasses.replace(opt, lr=np.array(rates))
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=shape)
+    y = x.copy()
+    s1, s2 = opt.init(x), opt.init(y)
+    for _ in range(6):
+        x, s1 = opt.update(np.sin(x) + 0.1 * x, s1, x)
+        y_before = y
+        s2 = opt.update_(np.sin(y) + 0.1 * y, s2, y, chunk=chunk)
+        assert s2 is not None and y is y_before            # same object, mutated
+    np.testing.assert_array_equal(y, x)
+    assert s2.count == s1.count == 6
+    for a, b in zip(s1[1:], s2[1:]):
+        if a is None:
+            assert b is None
+        else:
+            np.testing.assert_array_equal(b, a)
+
+
+def test_update_inplace_makes_no_parameter_sized_temporaries():
+    import tracemalloc
+    opt = O.Adam(1e-3, amsgrad=True)
+    x = np.ones(1_000_000)
+    g = np.full_like(x, 0.5)
+    state = opt.init(x)
+    opt.update_(g, state, x)
+    tracemalloc.start()
+    opt.update_(g, state, x)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < x.nbytes / 10           # a few block-sized scratch arrays only
+
+
+@pytest.mark.parametrize("params, error, match", [
+    ([1.0, 2.0], TypeError, "params"),
+    (np.array([1, 2]), TypeError, "params"),
+    (np.ones(4)[::2], ValueError, "params"),
+    (np.ones(3), ValueError, "state"),
+])
+def test_update_inplace_rejects_what_it_cannot_overwrite(params, error, match):
+    opt = O.SGD(0.1, momentum=0.9)
+    state = opt.init(np.ones(2))
+    with pytest.raises(error, match=match):
+        opt.update_(np.ones(np.shape(params)), state, params)
+
+
+def test_update_inplace_rejects_a_read_only_array():
+    x = np.ones(3)
+    x.flags.writeable = False
+    opt = O.Adam()
+    with pytest.raises(ValueError, match="params"):
+        opt.update_(np.ones(3), opt.init(np.ones(3)), x)
