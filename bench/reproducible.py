@@ -53,9 +53,13 @@ def text_outputs(nb):
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
+        streams = {}        # a stream may arrive in several messages: join them
         for o in cell.get("outputs", []):
             if o.get("output_type") == "stream":
-                out.append((i, o.get("name"), _mask(o.get("text", ""))))
+                streams[o.get("name")] = streams.get(o.get("name"), "") + o.get("text", "")
+        for name, text in sorted(streams.items()):
+            out.append((i, name, _mask(text)))
+        for o in cell.get("outputs", []):
             for mime, data in sorted(o.get("data", {}).items()):
                 if mime.startswith("text/"):
                     text = data if isinstance(data, str) else "".join(data)

@@ -100,6 +100,7 @@ def bench_sweep(k=1000, steps=1000, loop_rates=40, torch_rates=10, full=False):
     except ImportError:
         line("torch.optim loop", "skipped (PyTorch not installed)")
         return
+    torch.set_num_threads(1)        # tiny tensors: threads only add contention
     n_torch = k if full else torch_rates
     tidx = np.linspace(0, k - 1, n_torch).astype(int)
     Xt = torch.from_numpy(np.array(problem.design))       # [1, X]: same objective

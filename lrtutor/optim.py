@@ -9,7 +9,8 @@ in the shape optax made popular::
 ``state`` is a :class:`~typing.NamedTuple` whose ``count`` is the number of
 updates already applied (0 before the first) and whose other fields are
 buffers shaped like ``params`` (``None`` for a buffer the hyperparameters do
-not use). Nothing is modified in place. Invalid arguments raise
+not use). ``update`` modifies nothing; ``update_`` is the same update done
+in place (for large arrays, bit for bit equal). Invalid arguments raise
 :class:`TypeError` or :class:`ValueError` naming the argument.
 
 **Step counting.** In the formulas, :math:`t = 1, 2, \dots` numbers the update

@@ -95,9 +95,12 @@ class _Schedule:
 
     def __call__(self, t):
         steps, scalar = _as_steps(t)
-        rate = np.broadcast_to(np.asarray(self._rate(steps), dtype=np.float64),
-                               steps.shape)
-        return float(rate) if scalar else np.array(rate)
+        # Always evaluate on a 1-D array: numpy's 0-d and array kernels of
+        # ``**``, ``cos`` etc. may differ in the last bit, and ``s(t)`` must equal
+        # ``s(np.array([t]))[0]`` exactly.
+        flat = steps.reshape(-1)
+        rate = np.broadcast_to(np.asarray(self._rate(flat), dtype=np.float64), flat.shape)
+        return float(rate[0]) if scalar else rate.reshape(steps.shape).copy()
 
 
 # ------------------------------------------------------- simple schedules --
@@ -895,9 +898,10 @@ class Cyclic(_Schedule):
         max_momentum = check_real("max_momentum", max_momentum, low=base_momentum,
                                   high=1, high_op="<")
         steps, scalar = _as_steps(t)
-        h, sigma = self._shape(steps)
-        m = max_momentum - (max_momentum - base_momentum) * h * sigma
-        return float(m) if scalar else np.asarray(m, dtype=np.float64)
+        h, sigma = self._shape(steps.reshape(-1))         # 1-D: see _Schedule.__call__
+        m = np.broadcast_to(max_momentum - (max_momentum - base_momentum) * h * sigma,
+                            (steps.size,))
+        return float(m[0]) if scalar else np.asarray(m, dtype=np.float64).reshape(steps.shape)
 
 
 @dataclass(frozen=True)
@@ -1019,8 +1023,9 @@ class OneCycle(_Schedule):
         max_momentum = check_real("max_momentum", max_momentum, low=base_momentum,
                                   high=1, high_op="<")
         steps, scalar = _as_steps(t)
-        m = self._follow(steps, self._phases(max_momentum, base_momentum, max_momentum))
-        return float(m) if scalar else m
+        m = self._follow(steps.reshape(-1),                # 1-D: see _Schedule.__call__
+                         self._phases(max_momentum, base_momentum, max_momentum))
+        return float(m[0]) if scalar else m.reshape(steps.shape)
 
 
 # ------------------------------------------------- a stateful controller --

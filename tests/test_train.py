@@ -173,3 +173,14 @@ def test_continuing_from_state_equals_one_uninterrupted_run(opt):
 def test_state_must_be_an_optimizer_state():
     with pytest.raises(TypeError, match="state"):
         train.run(quad1(), optim.SGD(lr=0.1), [1.0], steps=3, state=(1, 2))
+
+
+def test_rate_at_and_sweep_reject_bad_input():
+    with pytest.raises(ValueError, match="t"):
+        train.rate_at(0.1, -1)
+    with pytest.raises(ValueError, match="lr"):
+        train.rate_at(float("nan"), 0)
+    with pytest.raises(ValueError, match="lr"):
+        train.rate_at(np.array([0.1, -0.2]), 0)
+    with pytest.raises(ValueError, match="lrs"):
+        train.sweep(quad1(), optim.SGD(lr=0.1), [], [1.0], steps=3)
