@@ -665,3 +665,98 @@ def plot_loss_gaps(ax, traces, labels, fstar, every=None):
     ax.set_ylabel(r"$f(\theta_t) - f^\star$")
     ax.legend()
     return ax
+
+# --- x1 ---
+# Drawing helpers of the explorers of the chapters "Gradient descent",
+# "Momentum", "Adaptive methods" and "Common mistakes" (lrtutor.widgets, x1 section).
+
+__all__ += ["level_set_xy", "plot_level_sets", "shade_negative"]
+
+
+def level_set_xy(problem, levels, num=121):
+    r"""Points of the level sets :math:`f(\theta) = c` of a 2-D quadratic, for drawing.
+
+    .. math:: \theta(s) = \theta^\star + Q \begin{pmatrix} \sqrt{2c/\lambda_1}\cos s \\
+              \sqrt{2c/\lambda_2}\sin s \end{pmatrix}, \qquad s \in [0, 2\pi],
+
+    where :math:`Q` is ``problem.basis``, :math:`\lambda_i` are
+    ``problem.eigenvalues``, :math:`\theta^\star` is ``problem.minimizer`` and
+    :math:`c` runs over ``levels``: each level set of
+    :math:`\tfrac12(\theta-\theta^\star)^\top H(\theta-\theta^\star)` is an
+    ellipse with semi-axes :math:`\sqrt{2c/\lambda_i}` along the eigenvectors.
+    Computed in closed form (no grid), so an explorer can redraw the contours of
+    a changed quadratic as cheaply as a line.
+
+    Parameters
+    ----------
+    problem : lrtutor.problems.Quadratic
+        With ``dim == 2``.
+    levels : array_like, shape (k,)
+        Loss values :math:`c > 0`.
+    num : int >= 3
+        Points per ellipse (the first equals the last).
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        ``x`` and ``y`` of shape ``(k * (num + 1),)``: the ellipses one after
+        the other, each followed by a NaN that separates it from the next
+        (one ``Line2D`` draws them all).
+
+    Examples
+    --------
+    >>> from lrtutor.problems import Quadratic
+    >>> x, y = level_set_xy(Quadratic.two_d(1.0, 4.0), [2.0], num=5)
+    >>> x.round(6).tolist()[:4], y.round(6).tolist()[:4]
+    ([2.0, 0.0, -2.0, -0.0], [0.0, 1.0, 0.0, -1.0])
+    """
+    from lrtutor._validate import check_array, check_int
+
+    if getattr(problem, "dim", None) != 2 or not hasattr(problem, "basis"):
+        raise TypeError("problem must be a 2-D lrtutor.problems.Quadratic, got "
+                        f"{problem!r}")
+    levels = check_array("levels", levels, ndim=1, low=0, low_op=">")
+    num = check_int("num", num, low=3)
+    s = np.linspace(0.0, 2.0 * np.pi, num)
+    radii = np.sqrt(2.0 * levels[:, None] / problem.eigenvalues)          # (k, 2)
+    z = np.stack([radii[:, :1] * np.cos(s), radii[:, 1:] * np.sin(s)], axis=-1)
+    pts = z @ problem.basis.T + problem.minimizer                           # (k, num, 2)
+    pts = np.concatenate([pts, np.full((levels.size, 1, 2), np.nan)], axis=1)
+    return pts[..., 0].ravel(), pts[..., 1].ravel()
+
+
+def plot_level_sets(ax, problem, levels, line=None, num=121, **kwargs):
+    r"""Draw (or redraw into ``line``) the level-set ellipses of a 2-D quadratic.
+
+    The points are :func:`level_set_xy`; with ``line=None`` a new grey
+    ``Line2D`` is added to ``ax`` (``kwargs`` go to ``ax.plot``), otherwise
+    the data of ``line`` are replaced, which is what an explorer does on every
+    move. Returns the line.
+    """
+    x, y = level_set_xy(problem, levels, num=num)
+    if line is None:
+        style = {"color": "0.6", "linewidth": 0.7}
+        style.update(kwargs)
+        (line,) = ax.plot(x, y, **style)
+    else:
+        line.set_data(x, y)
+    return line
+
+
+def shade_negative(ax, t, eta, shade=None, **kwargs):
+    r"""Shade the region between a rate curve :math:`\eta_t` and 0 where :math:`\eta_t < 0`.
+
+    A negative rate turns descent into ascent. With ``shade=None`` a new
+    ``fill_between`` collection is added (``kwargs`` go to it), otherwise the
+    data of ``shade`` are replaced (an explorer's move). Returns the collection.
+    """
+    t = np.asarray(t, dtype=np.float64)
+    eta = np.asarray(eta, dtype=np.float64)
+    where = eta < 0
+    if shade is None:
+        style = {"color": "C3", "alpha": 0.25, "linewidth": 0}
+        style.update(kwargs)
+        shade = ax.fill_between(t, eta, 0.0, where=where, interpolate=True, **style)
+    else:
+        shade.set_data(t, eta, 0.0, where=where)
+    return shade

@@ -439,9 +439,9 @@ def schedule_with_calls(kind, eta0=0.1, horizon=200, step_size=50, gamma=0.5, wa
         torch_like = _sch.Warmup(_sch.CosineAnnealing(eta0, T - W, min(a * eta0, eta0)), W, 0.0)
         calls = {"lrtutor": f"Warmup(CosineDecay({e}, {T - W}, alpha={_g(a)}), warmup_steps={W})",
                  "PyTorch": f"no exact equivalent (LinearLR needs start_factor > 0); closest "
-                            f"SequentialLR(opt, [LinearLR(opt, start_factor=1e-8, total_iters={W}), "
+                            f"SequentialLR(opt, [LinearLR(opt, 1e-8, total_iters={W}), "
                             f"CosineAnnealingLR(opt, T_max={T - W}, eta_min={lo})], "
-                            f"milestones=[{W}]), which rises again after step {T} (dashed)",
+                            f"milestones=[{W}]) (dashed after step {T})",
                  "Keras": f"CosineDecay(0.0, decay_steps={T - W}, alpha={_g(a)}, "
                           f"warmup_target={e}, warmup_steps={W})  (decay_steps excludes warmup)",
                  "optax": f"optax.warmup_cosine_decay_schedule(0.0, {e}, warmup_steps={W}, "
@@ -489,7 +489,8 @@ class ScheduleExplorer(Explorer):
     those the chosen schedule ignores are greyed out). The figure shows
     :math:`\eta_t` for :math:`t = 0, \dots, 399` (one-cycle stops at its
     ``total_steps``); where PyTorch's call differs past the horizon, its curve
-    is dashed. The message gives the PyTorch, Keras and optax calls.
+    is dashed (for the half period in which it climbs back to the peak). The
+    message gives the PyTorch, Keras and optax calls.
 
     Parameters
     ----------
@@ -548,19 +549,22 @@ class ScheduleExplorer(Explorer):
                                 w.HBox([c["gamma"], c["warmup"], c["power"], c["floor"]]),
                                 self.image, self.message)
         with plt.ioff():
-            self.fig, self.ax = plt.subplots(figsize=(9.0, 4.6), dpi=80)
-            self.fig.subplots_adjust(left=0.08, right=0.98, bottom=0.12, top=0.62)
+            # the top margin holds the framework calls when the static twin
+            # writes the message as the figure's title (up to 7 lines)
+            self.fig, self.ax = plt.subplots(figsize=(8.6, 5.0), dpi=80)
+            self.fig.subplots_adjust(left=0.08, right=0.8, bottom=0.1, top=0.6)
         t = np.arange(self.steps)
-        (self.line,) = self.ax.plot(t, t * 0.0, color="C0", label="lrtutor (= Keras, optax)")
+        (self.line,) = self.ax.plot(t, t * 0.0, color="C0", label="lrtutor")
         (self.torch_line,) = self.ax.plot(t, t * 0.0, color="C3", linestyle="--", linewidth=1.2,
-                                          label="PyTorch call, past the horizon")
+                                          label="PyTorch's call\npast the horizon")
         self.horizon_line = self.ax.axvline(horizon, color="0.5", linestyle=":", linewidth=1)
         self.title = self.ax.set_title(" ", fontsize="small")
         self.ax.set(xlim=(0, self.steps), xlabel="update $t$ (updates already applied)",
                     ylabel=r"rate $\eta_t$")
-        legend = self.ax.legend(loc="upper right")
+        # legends outside the axes: static, and no mathtext to re-render per move
+        self.ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
         self._ylim_for = None
-        self.animated = [self.line, self.torch_line, self.horizon_line, self.title, legend]
+        self.animated = [self.line, self.torch_line, self.horizon_line, self.title]
         self.refresh()
 
     def current(self):
@@ -590,8 +594,10 @@ class ScheduleExplorer(Explorer):
         if torch_like is None:
             self.torch_line.set_data([], [])
         else:
+            # one half period past the horizon: back up to the peak
             T = int(self.values["horizon"])
-            tt = np.arange(T, self.steps)
+            rise = torch_like.schedule.T_max if kind == "warmup_cosine" else torch_like.T_max
+            tt = np.arange(T, min(T + rise + 1, self.steps))
             self.torch_line.set_data(tt, torch_like(tt))
         uses_t = "horizon" in _KIND_USES[kind]
         self.horizon_line.set_visible(uses_t)
@@ -599,7 +605,8 @@ class ScheduleExplorer(Explorer):
         self.title.set_text("lrtutor: " + calls["lrtutor"])
         lines = []
         for fw in ("PyTorch", "Keras", "optax"):
-            lines += _textwrap.wrap(f"{fw}: {calls[fw]}", 100, subsequent_indent="    ")
+            lines += _textwrap.wrap(f"{fw}: {calls[fw]}", 80, subsequent_indent="    ",
+                                    break_on_hyphens=False, break_long_words=False)
         return "\n".join(lines)
 
 
@@ -662,14 +669,14 @@ class PlateauExplorer(Explorer):
         with plt.ioff():
             self.fig, (self.ax_m, self.ax_r) = plt.subplots(2, 1, figsize=(8.5, 4.6), dpi=80,
                                                             sharex=True)
-            self.fig.subplots_adjust(left=0.1, right=0.98, bottom=0.11, top=0.9, hspace=0.12)
+            self.fig.subplots_adjust(left=0.1, right=0.98, bottom=0.11, top=0.86, hspace=0.12)
         plotting.plot_plateau((self.ax_m, self.ax_r), self.metrics,
                               [np.full(self.epochs, self.init_value)], logy=False)
         self.ax_m.get_lines()[0].set_zorder(1.5)
         self.rate_line = self.ax_r.get_lines()[0]
         (self.cuts,) = self.ax_m.plot([], [], "v", color="C3", markersize=8,
                                       label="report that triggered a cut")
-        legend = self.ax_m.legend(loc="upper right")
+        self.ax_m.legend(loc="upper right")     # the metric's tail stays low: no overlap
         self.ax_r.set_yscale("log")
         self.ax_r.set_ylim(self.min_lr / 2, 2 * self.init_value)
         self.ax_r.axhline(self.min_lr, color="0.5", linestyle=":", linewidth=1, zorder=1.5)
@@ -678,7 +685,7 @@ class PlateauExplorer(Explorer):
         lo, hi = self.metrics.min(), self.metrics.max()
         self.ax_m.set_ylim(lo - 0.05 * (hi - lo), hi + 0.12 * (hi - lo))
         self.title = self.ax_m.set_title(" ")
-        self.animated = [self.rate_line, self.cuts, self.title, legend]
+        self.animated = [self.rate_line, self.cuts, self.title]
         self.refresh()
 
     def controller(self):
@@ -777,7 +784,7 @@ class RangeTestExplorer(Explorer):
         })
         with plt.ioff():
             self.fig, self.ax = plt.subplots(figsize=(8.5, 4.2), dpi=80)
-            self.fig.subplots_adjust(left=0.09, right=0.98, bottom=0.13, top=0.85)
+            self.fig.subplots_adjust(left=0.09, right=0.72, bottom=0.13, top=0.85)
         ax = self.ax
         ax.set(xscale="log", yscale="log", xlim=(1e-6, 1e3), ylim=(0.05, 1e3),
                xlabel=r"learning rate $\eta_i$ (log scale)", ylabel="loss")
@@ -786,7 +793,8 @@ class RangeTestExplorer(Explorer):
                    label=rf"$\eta^\star = 2/(L+\mu)$ = {self.eta_star:.3g}")
         ax.axvline(self.eta_crit, color="0.25", linestyle="--", linewidth=1.2, zorder=0.9,
                    label=rf"$2/L$ = {self.eta_crit:.3g}")
-        self.span = ax.axvspan(1e-5, 1e-4, color="C0", alpha=0.08, zorder=1)
+        self.span = ax.axvspan(1e-5, 1e-4, ymin=0.005, ymax=0.995, color="C0", alpha=0.08,
+                               zorder=1)  # clear of the spines (drawn in the background)
         (self.raw_line,) = ax.plot([1e-5], [1.0], color="0.65", linewidth=1,
                                    label=r"loss $\ell_i$")
         (self.smooth_line,) = ax.plot([1e-5], [1.0], color="C0", label=r"smoothed $\bar\ell_i$")
@@ -794,10 +802,10 @@ class RangeTestExplorer(Explorer):
         for i, name in enumerate(_finder.SUGGESTIONS):
             self.rule_lines[name] = ax.axvline(1e-5, color=f"C{i + 1}", linewidth=1.6,
                                                label=name)
-        legend = ax.legend(loc="upper left", ncol=2)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))   # outside: static
         self.title = ax.set_title(" ")
         self.animated = [self.span, self.raw_line, self.smooth_line, self.title,
-                         *self.rule_lines.values(), legend]
+                         *self.rule_lines.values()]
         self.refresh()
 
     def run_test(self):
@@ -840,7 +848,7 @@ class RangeTestExplorer(Explorer):
             line.set_visible(rate is not None)
             if rate is not None:
                 line.set_xdata([rate, rate])
-                parts.append(f"{name} {rate / self.eta_star:.2f}x")
+                parts.append(f"{name} {rate / self.eta_star:.2g}")
             else:
                 parts.append(f"{name} -")
         stop = ("ran all updates" if result.stopped_at < 0 else
@@ -851,8 +859,7 @@ class RangeTestExplorer(Explorer):
         if all(r is None for r in sugg.values()):
             return (f"no suggestion: the window lrs[num_it//10:-5] is too short ({stop}); "
                     "widen the range or run longer")
-        return ("suggestion / the optimal rate 2/(L+mu) = "
-                f"{self.eta_star:.3g}: " + ", ".join(parts))
+        return (", ".join(parts) + f" times the optimal rate 2/(L+mu) = {self.eta_star:.3g}")
 
 
 class RegressionExplorer(Explorer):
@@ -871,7 +878,7 @@ class RegressionExplorer(Explorer):
     eta : float in [1e-3, 10**0.5]
     batch_size : int, one of 0 (full batch), 50, 10, 1
     schedule : {'constant', 'step', 'cosine', 'inverse_time'}
-    steps : int in [10, 500]
+    steps : int in [10, 300]
     X, y : array_like, optional
         One-feature data, shape (n, 1) and (n,); default
         :func:`lrtutor.problems.make_linear_data` with 100 rows
@@ -887,7 +894,7 @@ class RegressionExplorer(Explorer):
     BATCHES = (("full batch", 0), ("50", 50), ("10", 10), ("1", 1))
     SCHEDULES = (("constant", "constant"), ("step: halve every steps/4", "step"),
                  ("cosine to 0", "cosine"), ("1/t: η/(1 + t/10)", "inverse_time"))
-    max_steps = 500
+    max_steps = 300
 
     def __init__(self, eta=0.5, batch_size=0, schedule="constant", steps=200, X=None, y=None):
         import ipywidgets as w
@@ -923,24 +930,26 @@ class RegressionExplorer(Explorer):
         })
         with plt.ioff():
             self.fig, (self.ax_fit, self.ax_gap) = plt.subplots(1, 2, figsize=(8.5, 3.6), dpi=80)
-            self.fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.86, wspace=0.3)
+            self.fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.8, wspace=0.3)
         b, wt = self.problem.minimizer
         plotting.plot_regression_fit(self.ax_fit, self.x, y, {
             f"least squares ({b:.3f}, {wt:.3f})": (b, wt)})
         for line in self.ax_fit.get_lines():
             line.set_zorder(1.5)
+        self.ax_fit.get_lines()[1].set(color="k", linestyle="--", linewidth=1.2)
         self.grid = np.array([self.x.min(), self.x.max()])
-        (self.fit_line,) = self.ax_fit.plot(self.grid, self.grid * 0.0, color="C3", linewidth=2,
-                                            label="gradient descent")
-        legend = self.ax_fit.legend(loc="upper left")
+        (self.fit_line,) = self.ax_fit.plot(self.grid, self.grid * 0.0, color="C3", linewidth=3,
+                                            alpha=0.6, label="gradient descent")
+        self.ax_fit.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=3,
+                           handlelength=1.2, columnspacing=0.8)   # outside: static
         span = float(np.ptp(y))
         self.ax_fit.set_ylim(y.min() - 0.2 * span, y.max() + 0.2 * span)
         (self.gap_line,) = self.ax_gap.plot([0.0], [1.0], color="C3")
-        self.ax_gap.set(yscale="log", xlim=(0, self.max_steps), ylim=(1e-15, 1e10),
+        self.ax_gap.set(yscale="log", xlim=(-5, self.max_steps), ylim=(1e-15, 1e10),
                         xlabel="step $t$", ylabel=r"$f(\theta_t) - f^\star$")
         plotting.sparse_log_ticks(self.ax_gap)
         self.title = self.ax_gap.set_title(" ")
-        self.animated = [self.fit_line, self.gap_line, self.title, legend]
+        self.animated = [self.fit_line, self.gap_line, self.title]
         self.refresh()
 
     def schedule(self):
@@ -988,3 +997,638 @@ class RegressionExplorer(Explorer):
 
 
 EXPLORERS.extend([ScheduleExplorer, PlateauExplorer, RangeTestExplorer, RegressionExplorer])
+
+# --- x1 explorers ---
+# Explorers of the chapters "Gradient descent" (ValleyExplorer), "Momentum"
+# (MomentumPlaneExplorer), "Adaptive methods" (OptimizerRaceExplorer) and
+# "Common mistakes" (CosineErratumExplorer).
+
+import math as _math
+
+from lrtutor import schedules as _schedules
+
+__all__ += ["ValleyExplorer", "valley_verdict", "measured_contraction",
+            "MomentumPlaneExplorer", "OptimizerRaceExplorer", "race_verdict",
+            "source_cosine", "CosineErratumExplorer"]
+
+_VALLEY_START = (-1.8, 0.9)      # generic for rotations 0..45 degrees: on no eigenvector
+
+
+def _finite_part(trace):
+    """Number of leading iterates of a single run to draw: all, or up to its divergence."""
+    at = int(trace.diverged_at)
+    return trace.params.shape[0] if at < 0 else at
+
+
+def _lowered(ax, before):
+    """Give every artist added to ``ax`` since ``before`` a zorder below the animated ones."""
+    new = [a for a in ax.get_children() if a not in before]
+    for artist in new:
+        artist.set_zorder(min(artist.get_zorder(), 1.5))
+    return new
+
+
+def _frame_below(*axes):
+    """Draw the axes frames under the data, as the blitted fast path does anyway.
+
+    A full draw paints the spines (zorder 2.5) over lines that leave the axes; the
+    cached background has them under. Lowering them makes both paths agree.
+    """
+    for ax in axes:
+        for spine in ax.spines.values():
+            spine.set_zorder(1.5)
+
+
+def measured_contraction(errors, window=20, floor=1e-200):
+    r"""Per-step contraction factor measured from the last steps of a run.
+
+    .. math:: \hat\rho = \Big(\frac{e_j}{e_{j-w}}\Big)^{1/w},
+
+    where :math:`e_t = \lVert\theta_t - \theta^\star\rVert` are ``errors``,
+    :math:`j` is the last step with a finite error above ``floor`` (below it
+    the error has reached the limits of float64) and :math:`w` is ``window``
+    (fewer steps if the run is shorter). Returns ``None`` when fewer than two
+    such errors exist (e.g. a run that hit the minimum exactly).
+
+    >>> round(measured_contraction(2.0 * 0.9 ** np.arange(50)), 12)
+    0.9
+    """
+    e = check_array("errors", errors, ndim=1, finite=False)
+    window = check_int("window", window, low=1)
+    good = np.flatnonzero(np.isfinite(e) & (e > floor))
+    if good.size < 2:
+        return None
+    j = int(good[-1])
+    i = max(int(good[0]), j - window)
+    if i == j or e[i] <= 0:
+        return None
+    return float((e[j] / e[i]) ** (1.0 / (j - i)))
+
+
+def valley_verdict(trace, eta, eigenvalues, minimizer):
+    r"""The verdict on gradient descent in a 2-D valley: the regime and both contraction factors.
+
+    The regime follows the closed form :math:`\rho = \max_i|1 - \eta\lambda_i|`
+    (:func:`lrtutor.theory.contraction_factor`) and the run: *diverged at step k*
+    (the run's :attr:`~lrtutor.train.Trace.diverged_at`), *diverging*
+    (:math:`\rho > 1` but not yet past the blow-up threshold), *does not
+    converge* (:math:`\rho = 1`), *too slow* (more steps to :math:`10^{-6}` than the
+    run has), *oscillating* (:math:`\eta L > 1`: the steep direction flips
+    sign every step) or *converges monotonically*. The measured factor is
+    :func:`measured_contraction` of the run's errors.
+
+    >>> from lrtutor import optim, problems, train
+    >>> q = problems.Quadratic.two_d(0.1, 1.0)
+    >>> tr = train.run(q, optim.SGD(lr=1.5), [1.0, 1.0], 100)
+    >>> valley_verdict(tr, 1.5, q.eigenvalues, q.minimizer)
+    'oscillating: error x0.8500 per step (theory 0.8500), 1e-6 after 86 steps'
+    """
+    lam = np.asarray(eigenvalues, dtype=np.float64)
+    rho = float(theory.contraction_factor(eta, lam))
+    end = _finite_part(trace)
+    errors = np.linalg.norm(trace.params[:end] - np.asarray(minimizer), axis=-1)
+    seen = measured_contraction(errors)
+    measured = "n/a" if seen is None else f"{seen:.4f}"
+    at = int(trace.diverged_at)
+    if at >= 0:
+        return (f"diverged at step {at}: ηL = {eta * lam.max():.2f} > 2, "
+                f"error x{measured} per step (theory {rho:.4f})")
+    if rho > 1:
+        return (f"diverging: ηL = {eta * lam.max():.2f} > 2, error x{measured} per step "
+                f"(theory {rho:.4f}), not yet past the blow-up threshold after {trace.steps} steps")
+    if rho == 1:
+        return (f"does not converge: ηL = {eta * lam.max():.2f}, contraction factor {rho:.4f}: "
+                "the steep direction flips sign forever")
+    if rho == 0:
+        return "converges in one step: the rate cancels every curvature exactly"
+    need = theory.iterations_to_tolerance(rho, 1e-6)
+    if need > trace.steps:
+        kind = "too slow"
+    elif eta * lam.max() > 1:
+        kind = "oscillating"
+    else:
+        kind = "converges monotonically"
+    return (f"{kind}: error x{measured} per step (theory {rho:.4f}), "
+            f"1e-6 after {need} steps")
+
+
+class ValleyExplorer(Explorer):
+    r"""Gradient descent in an ill-conditioned, rotated 2-D valley.
+
+    :math:`f(\theta) = \tfrac12\theta^\top H\theta` with eigenvalues
+    :math:`\mu = 1/\kappa` and :math:`L = 1`, eigenvectors rotated by ``angle``
+    degrees (:meth:`lrtutor.problems.Quadratic.two_d`). Controls: the rate
+    ``eta`` (log slider), the condition number ``kappa`` (log slider) and
+    ``angle``. Left: the path on the loss's level sets (ellipses at fixed
+    fractions of :math:`f(\theta_0)`); right: the loss on a log scale with the
+    bound :math:`\rho^{2t} f(\theta_0)` dashed. The title states the
+    stability limit :math:`2/L` and the optimal rate :math:`2/(L+\mu)`; the
+    verdict names the regime and compares the measured contraction with
+    :math:`\rho = \max_i|1-\eta\lambda_i|` (:func:`valley_verdict`).
+
+    Parameters
+    ----------
+    eta : float in [0.01, 3.16]
+    kappa : float in [1, 1000]
+    angle : float in [0, 45]
+        Degrees.
+    steps : int in [1, 2000]
+
+    Examples
+    --------
+    >>> ex = ValleyExplorer(eta=1.9, kappa=10.0)
+    >>> ex.set("eta", 2.1).message.value[:23]
+    '<b>diverged at step 97:'
+    """
+
+    theta0 = _VALLEY_START
+    #: level sets drawn, as fractions of f(theta_0)
+    level_fractions = np.geomspace(1.0, 1e-3, 7)
+
+    def __init__(self, eta=1.8, kappa=20.0, angle=30.0, steps=150):
+        import ipywidgets as w
+        import matplotlib.pyplot as plt
+
+        eta = check_real("eta", eta, low=0.01, high=10 ** 0.5)
+        kappa = check_real("kappa", kappa, low=1.0, high=1000.0)
+        angle = check_real("angle", angle, low=0.0, high=45.0)
+        self.steps = check_int("steps", steps, low=1, high=2000)
+        super().__init__({
+            "eta": w.FloatLogSlider(value=eta, base=10, min=-2, max=0.5, step=0.01,
+                                    description="η", readout_format=".3g"),
+            "kappa": w.FloatLogSlider(value=kappa, base=10, min=0, max=3, step=0.05,
+                                      description="κ", readout_format=".3g"),
+            "angle": w.FloatSlider(value=angle, min=0.0, max=45.0, step=1.0,
+                                   description="angle °", readout_format=".0f"),
+        })
+        with plt.ioff():
+            self.fig, (self.ax_path, self.ax_loss) = plt.subplots(
+                1, 2, figsize=(9.0, 3.6), dpi=80, gridspec_kw={"width_ratios": [1.25, 1]})
+            self.fig.subplots_adjust(left=0.07, right=0.98, bottom=0.14, top=0.84, wspace=0.22)
+        ax = self.ax_path
+        self.levels_line = plotting.plot_level_sets(
+            ax, self.problem(), [1.0], zorder=2.1)
+        ax.plot(0.0, 0.0, "*", color="k", markersize=11, zorder=1.5)
+        (self.path_line,) = ax.plot([], [], marker=".", markersize=4, linewidth=1.2,
+                                    color="C0", zorder=3)
+        ax.set(xlim=(-2.4, 2.4), ylim=(-1.6, 1.6), xlabel=r"$\theta_1$",
+               ylabel=r"$\theta_2$", aspect="equal")
+        self.title = ax.set_title(" ", fontsize="small")
+        t = np.arange(self.steps + 1)
+        (self.loss_line,) = self.ax_loss.plot(t, t + 1.0, color="C0", zorder=3,
+                                              label=r"$f(\theta_t)$")
+        (self.bound_line,) = self.ax_loss.plot(t, t + 1.0, "--", color="C1", linewidth=1,
+                                               zorder=2.5, label=r"$\rho^{2t} f(\theta_0)$")
+        self.ax_loss.set(yscale="log", xlabel="step $t$", ylabel="loss",
+                         xlim=(0, self.steps), ylim=(1e-30, 1e10))
+        plotting.sparse_log_ticks(self.ax_loss)
+        self.ax_loss.legend(loc="lower left").set_zorder(1.8)   # under the animated lines, as blitting draws it
+        _frame_below(*self.fig.axes)
+        self.animated = [self.levels_line, self.path_line, self.bound_line,
+                         self.loss_line, self.title]      # in zorder
+        self.refresh()
+
+    def problem(self):
+        """The quadratic of the current controls."""
+        v = self.values
+        return problems.Quadratic.two_d(1.0 / v["kappa"], 1.0, _math.radians(v["angle"]))
+
+    def redraw(self):
+        eta = self.values["eta"]
+        q = self.problem()
+        trace = train.run(q, optim.SGD(lr=eta), self.theta0, self.steps)
+        f0 = float(trace.losses[0])
+        plotting.plot_level_sets(self.ax_path, q, f0 * self.level_fractions,
+                                 line=self.levels_line)
+        end = _finite_part(trace)
+        self.path_line.set_data(trace.params[:end, 0], trace.params[:end, 1])
+        t = np.arange(end)
+        self.loss_line.set_data(t, np.maximum(trace.losses[:end], 1e-300))
+        rho = float(theory.contraction_factor(eta, q.eigenvalues))
+        full = np.arange(self.steps + 1)
+        with np.errstate(over="ignore", under="ignore"):
+            bound = np.clip(f0 * rho ** (2.0 * full), 1e-300, 1e300)
+        self.bound_line.set_data(full, bound)
+        self.title.set_text(
+            f"κ = {q.condition_number:.3g}: stable below 2/L = {theory.critical_rate(q.L):.3g}, "
+            f"optimal 2/(L+μ) = {theory.optimal_rate(q.L, q.mu):.3g}; η = {eta:.3g}")
+        return valley_verdict(trace, eta, q.eigenvalues, q.minimizer)
+
+
+class MomentumPlaneExplorer(Explorer):
+    r"""Heavy-ball momentum in the valley, and where :math:`(\eta, \beta)` sits in the convergence region.
+
+    The problem is the rotated valley of :class:`ValleyExplorer` with
+    :math:`L = 1`, :math:`\mu = 1/\kappa`; the optimizer is PyTorch's
+    ``SGD(lr=eta, momentum=beta)`` (:class:`lrtutor.optim.SGD`). Controls:
+    ``eta`` (log slider) and ``beta``. Left: the path on the contours; middle:
+    the contraction factor :func:`lrtutor.theory.momentum_rate` over the
+    :math:`(\eta, \beta)` plane (drawn once, by
+    :func:`lrtutor.plotting.plot_momentum_rate_map`, with Polyak's optimum
+    :func:`lrtutor.theory.heavy_ball_optimal` as a star) and the current
+    point as a red dot; right: the loss, with gradient descent at its best
+    rate :math:`2/(L+\mu)` dashed for comparison.
+
+    Parameters
+    ----------
+    eta : float in [0.01, 5]
+    beta : float in [0, 0.99]
+    kappa : float in [2, 10000]
+        Fixed for the explorer's life (the map is drawn once).
+    steps : int in [1, 2000]
+
+    Examples
+    --------
+    >>> ex = MomentumPlaneExplorer(kappa=100.0)
+    >>> ex.set("beta", 0.0).set("eta", 2.2).message.value[:27]
+    '<b>diverged at step 51: ρ ='
+    """
+
+    theta0 = _VALLEY_START
+
+    def __init__(self, eta=1.0, beta=0.9, kappa=100.0, steps=200):
+        import ipywidgets as w
+        import matplotlib.pyplot as plt
+
+        eta = check_real("eta", eta, low=0.01, high=5.0)
+        beta = check_real("beta", beta, low=0.0, high=0.99)
+        kappa = check_real("kappa", kappa, low=2.0, high=1e4)
+        self.steps = check_int("steps", steps, low=1, high=2000)
+        self.problem = problems.Quadratic.two_d(1.0 / kappa, 1.0, _math.radians(30.0))
+        q = self.problem
+        self.eta_star, self.beta_star = theory.heavy_ball_optimal(q.L, q.mu)
+        super().__init__({
+            "eta": w.FloatLogSlider(value=eta, base=10, min=-2, max=_math.log10(5.0),
+                                    step=0.01, description="η", readout_format=".3g"),
+            "beta": w.FloatSlider(value=beta, min=0.0, max=0.99, step=0.01,
+                                  description="β", readout_format=".2f"),
+        })
+        with plt.ioff():
+            self.fig, (self.ax_path, self.ax_map, self.ax_loss) = plt.subplots(
+                1, 3, figsize=(9.6, 3.2), dpi=80, gridspec_kw={"width_ratios": [1.2, 1.2, 1]})
+            self.fig.subplots_adjust(left=0.065, right=0.99, bottom=0.15, top=0.86, wspace=0.6)
+        before = set(self.ax_path.get_children())
+        plotting.plot_contour_paths(self.ax_path, q, [], xlim=(-2.4, 2.4), ylim=(-1.6, 1.6),
+                                    levels=5)
+        _lowered(self.ax_path, before)
+        (self.path_line,) = self.ax_path.plot([], [], linewidth=0.9, color="C3", zorder=3)
+        before = set(self.ax_map.get_children())
+        plotting.plot_momentum_rate_map(self.ax_map, np.geomspace(0.01, 5.0, 160),
+                                        np.linspace(0.0, 0.99, 100), q.eigenvalues)
+        self.ax_map.set_xscale("log")
+        _lowered(self.ax_map, before)
+        self.ax_map.get_legend().remove()
+        self.ax_map.set_title(f"ρ(η, β), κ = {q.condition_number:.3g}\n"
+                              f"star: η* = {self.eta_star:.3g}, β* = {self.beta_star:.3g}",
+                              fontsize="small")
+        (self.point,) = self.ax_map.plot([eta], [beta], "o", color="C3", markersize=9,
+                                         markeredgecolor="w", zorder=3, clip_on=False)
+        t = np.arange(self.steps + 1)
+        gd = train.run(q, optim.SGD(lr=theory.optimal_rate(q.L, q.mu)), self.theta0, self.steps)
+        self.ax_loss.plot(t, gd.losses, "--", color="0.4", linewidth=1, zorder=1.5,
+                          label="GD at 2/(L+μ)")
+        (self.loss_line,) = self.ax_loss.plot(t, t + 1.0, color="C3", zorder=3,
+                                              label="momentum")
+        self.ax_loss.set(yscale="log", xlabel="step $t$", ylabel="loss",
+                         xlim=(0, self.steps), ylim=(1e-30, 1e10))
+        plotting.sparse_log_ticks(self.ax_loss)
+        self.ax_loss.legend(loc="lower left").set_zorder(1.8)   # under the animated lines, as blitting draws it
+        self.title = self.ax_path.set_title(" ", fontsize="small")
+        _frame_below(*self.fig.axes)
+        self.animated = [self.path_line, self.point, self.loss_line, self.title]
+        self.refresh()
+
+    def redraw(self):
+        eta, beta = self.values["eta"], self.values["beta"]
+        q = self.problem
+        trace = train.run(q, optim.SGD(lr=eta, momentum=beta), self.theta0, self.steps)
+        end = _finite_part(trace)
+        self.path_line.set_data(trace.params[:end, 0], trace.params[:end, 1])
+        self.loss_line.set_data(np.arange(end), np.maximum(trace.losses[:end], 1e-300))
+        self.point.set_data([eta], [beta])
+        self.title.set_text(f"η = {eta:.3g}, β = {beta:.2f}\n"
+                            f"ηL = {eta * q.L:.3g}, stable below 2 + 2β = {2 + 2 * beta:.3g}")
+        rho = float(theory.momentum_rate(eta, beta, q.eigenvalues))
+        best = theory.heavy_ball_optimal_rate(q.L, q.mu)
+        at = int(trace.diverged_at)
+        if at >= 0:
+            return (f"diverged at step {at}: ρ = {rho:.4f} > 1 "
+                    f"(ηL = {eta * q.L:.3g} ≥ 2 + 2β = {2 + 2 * beta:.3g})")
+        if rho > 1:
+            return (f"diverging: ρ = {rho:.4f} > 1, not yet past the blow-up threshold "
+                    f"after {self.steps} steps")
+        if rho == 1:
+            return f"does not converge: ρ = {rho:.4f}"
+        need = theory.iterations_to_tolerance(rho, 1e-6)
+        return (f"converges: ρ = {rho:.4f} per step, 1e-6 after {need} steps "
+                f"(optimum ρ* = {best:.4f} at the star; gradient descent at best "
+                f"{theory.optimal_contraction(q.L, q.mu):.4f})")
+
+
+def race_verdict(traces):
+    r"""Who leads an optimizer race: the lowest final loss, and every diverged run.
+
+    ``traces`` maps a name to a single-run :class:`~lrtutor.train.Trace`, all
+    of the same length; a run leads with the smallest final loss
+    :math:`f(\theta_T)` among those that did not diverge.
+
+    >>> from lrtutor import optim, problems, train
+    >>> q = problems.Quadratic.two_d(0.1, 1.0)
+    >>> race_verdict({"slow": train.run(q, optim.SGD(0.1), [1.0, 1.0], 50),
+    ...               "fast": train.run(q, optim.SGD(1.0), [1.0, 1.0], 50),
+    ...               "wild": train.run(q, optim.SGD(3.0), [1.0, 1.0], 50)})
+    'after 50 steps: fast leads, loss 1.3e-06 (next: slow 1.8e-02); diverged: wild (step 14)'
+    """
+    if not traces:
+        raise ValueError("traces must contain at least one run")
+    steps = next(iter(traces.values())).steps
+    alive = sorted((float(tr.final_loss), name) for name, tr in traces.items()
+                   if int(tr.diverged_at) < 0)
+    dead = [f"{name} (step {int(tr.diverged_at)})" for name, tr in traces.items()
+            if int(tr.diverged_at) >= 0]
+    if alive:
+        loss, name = alive[0]
+        text = f"after {steps} steps: {name} leads, loss {loss:.1e}"
+        if len(alive) > 1:
+            text += f" (next: {alive[1][1]} {alive[1][0]:.1e})"
+    else:
+        text = "every run diverged"
+    if dead:
+        text += "; diverged: " + ", ".join(dead)
+    return text
+
+
+class OptimizerRaceExplorer(Explorer):
+    r"""A race of gradient descent, momentum, Nesterov, RMSprop and Adam on one surface.
+
+    Controls: the ``surface`` (an axis-aligned or a rotated ill-conditioned
+    quadratic, :math:`L = 1`, :math:`\mu = 0.01`, or Rosenbrock's valley,
+    :class:`lrtutor.problems.Rosenbrock`) and one log slider per optimizer
+    for its learning rate: ``gd`` (:class:`lrtutor.optim.SGD`), ``momentum``
+    and ``nesterov`` (``SGD`` with momentum 0.9, plain or Nesterov),
+    ``rmsprop`` (:class:`lrtutor.optim.RMSprop`, PyTorch defaults) and
+    ``adam`` (:class:`lrtutor.optim.Adam`, PyTorch defaults). Each surface
+    remembers its own rates (good rates differ by orders of magnitude between
+    them). Left: the paths on the contours; right: the losses on a log scale;
+    the verdict names the leader after ``steps`` steps and every diverged run
+    (:func:`race_verdict`). Moving one slider reruns only that optimizer.
+
+    Parameters
+    ----------
+    surface : {"aligned", "rotated", "rosenbrock"}
+    steps : int in [1, 2000]
+
+    Examples
+    --------
+    >>> ex = OptimizerRaceExplorer(surface="aligned")
+    >>> ex.set("gd", 2.5).message.value.endswith("diverged: GD (step 24)</b>")
+    True
+    """
+
+    names = {"gd": "GD", "momentum": "momentum", "nesterov": "Nesterov",
+             "rmsprop": "RMSprop", "adam": "Adam"}
+    surfaces = {"aligned": "quadratic, axis-aligned", "rotated": "quadratic, rotated 30°",
+                "rosenbrock": "Rosenbrock"}
+    #: starting rates per surface (each surface remembers the reader's changes)
+    default_rates = {
+        "aligned": {"gd": 1.0, "momentum": 0.5, "nesterov": 0.5, "rmsprop": 0.03, "adam": 0.1},
+        "rotated": {"gd": 1.0, "momentum": 0.5, "nesterov": 0.5, "rmsprop": 0.03, "adam": 0.1},
+        "rosenbrock": {"gd": 1.5e-3, "momentum": 2e-4, "nesterov": 2e-4, "rmsprop": 1e-2,
+                       "adam": 0.1},
+    }
+    starts = {"aligned": (-1.8, 0.9), "rotated": (-1.8, 0.9), "rosenbrock": (-1.2, 1.0)}
+    windows = {"aligned": ((-2.4, 2.4), (-1.6, 1.6)), "rotated": ((-2.4, 2.4), (-1.6, 1.6)),
+               "rosenbrock": ((-2.0, 2.0), (-1.0, 3.0))}
+
+    def __init__(self, surface="aligned", steps=250):
+        import ipywidgets as w
+        import matplotlib.pyplot as plt
+
+        if surface not in self.surfaces:
+            raise ValueError(f"surface must be one of {sorted(self.surfaces)}, got {surface!r}")
+        self.steps = check_int("steps", steps, low=1, high=2000)
+        self._rates = {s: dict(r) for s, r in self.default_rates.items()}
+        self._muted = False
+        controls = {"surface": w.Dropdown(options=[(v, k) for k, v in self.surfaces.items()],
+                                          value=surface, description="surface")}
+        for key, label in self.names.items():
+            controls[key] = w.FloatLogSlider(value=self._rates[surface][key], base=10, min=-5,
+                                             max=0.5, step=0.05, description=f"η {label}",
+                                             readout_format=".2g")
+        super().__init__(controls)
+        c = self.controls
+        self.widget = w.VBox([w.HBox([c["surface"], c["gd"], c["momentum"]]),
+                              w.HBox([c["nesterov"], c["rmsprop"], c["adam"]]),
+                              self.image, self.message])
+        with plt.ioff():
+            self.fig, (self.ax_path, self.ax_loss) = plt.subplots(
+                1, 2, figsize=(9.5, 3.8), dpi=80, gridspec_kw={"width_ratios": [1.2, 1]})
+            self.fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.9, wspace=0.22)
+        self._surface, self._contours, self._traces, self._ran = None, {}, {}, {}
+        self._cache = {}      # (surface, slider, rate) -> trace: switching back costs nothing
+        self.paths, self.losses = {}, {}
+        for i, (key, label) in enumerate(self.names.items()):
+            (self.paths[key],) = self.ax_path.plot([], [], linewidth=1.2, color=f"C{i}",
+                                                   zorder=3, label=label)
+            (self.losses[key],) = self.ax_loss.plot([], [], color=f"C{i}", zorder=3,
+                                                    label=label)
+        self.ax_loss.set(yscale="log", xlabel="step $t$", ylabel=r"loss $f(\theta_t)$",
+                         xlim=(0, self.steps), ylim=(1e-25, 1e10))
+        plotting.sparse_log_ticks(self.ax_loss)
+        self.ax_loss.legend(loc="lower left", ncols=2).set_zorder(1.8)   # under the animated lines, as blitting draws it
+        _frame_below(*self.fig.axes)
+        self.animated = list(self.paths.values()) + list(self.losses.values())
+        self.refresh()
+
+    def _on_change(self, change):
+        if not self._muted:
+            super()._on_change(change)
+
+    def problem(self, surface):
+        """The objective of ``surface``."""
+        if surface == "rosenbrock":
+            return problems.Rosenbrock()
+        angle = _math.radians(30.0) if surface == "rotated" else 0.0
+        return problems.Quadratic.two_d(0.01, 1.0, angle)
+
+    def optimizer(self, key, lr):
+        """The optimizer of slider ``key`` at rate ``lr``."""
+        if key == "gd":
+            return optim.SGD(lr=lr)
+        if key in ("momentum", "nesterov"):
+            return optim.SGD(lr=lr, momentum=0.9, nesterov=key == "nesterov")
+        if key == "rmsprop":
+            return optim.RMSprop(lr=lr)
+        return optim.Adam(lr=lr)
+
+    def _switch(self, surface):
+        """Show ``surface``: its contours, limits and remembered rates (a full redraw)."""
+        if self._surface is not None:
+            self._rates[self._surface] = {k: self.controls[k].value for k in self.names}
+        self._muted = True
+        try:
+            for key in self.names:
+                self.controls[key].value = self._rates[surface][key]
+        finally:
+            self._muted = False
+        ax = self.ax_path
+        for artists in self._contours.values():
+            for artist in artists:
+                artist.set_visible(False)
+        xlim, ylim = self.windows[surface]
+        if surface not in self._contours:       # drawn once per surface, then shown or hidden
+            before = set(ax.get_children())
+            plotting.plot_contour_paths(ax, self.problem(surface), [], xlim=xlim, ylim=ylim,
+                                        levels=14)
+            self._contours[surface] = _lowered(ax, before)
+        for artist in self._contours[surface]:
+            artist.set_visible(True)
+        ax.set(xlim=xlim, ylim=ylim)
+        ax.set_title(self.surfaces[surface], fontsize="small")
+        self._surface, self._ran = surface, {}
+        self.invalidate()
+
+    def redraw(self):
+        surface = self.values["surface"]
+        if surface != self._surface:
+            self._switch(surface)
+        problem = self.problem(surface)
+        for key in self.names:
+            lr = float(self.controls[key].value)
+            if self._ran.get(key) != lr:
+                if (surface, key, lr) not in self._cache:
+                    if len(self._cache) > 200:
+                        self._cache.clear()
+                    self._cache[surface, key, lr] = train.run(
+                        problem, self.optimizer(key, lr), self.starts[surface], self.steps)
+                self._traces[key] = self._cache[surface, key, lr]
+                self._ran[key] = lr
+                trace = self._traces[key]
+                end = _finite_part(trace)
+                self.paths[key].set_data(trace.params[:end, 0], trace.params[:end, 1])
+                self.losses[key].set_data(np.arange(end), np.maximum(trace.losses[:end], 1e-300))
+        return race_verdict({self.names[k]: self._traces[k] for k in self.names})
+
+
+def source_cosine(eta0, T, t):
+    r"""The source's "cosine decay" formula, kept **only** to show that it is wrong (ERRATA E004-4).
+
+    .. math:: \eta_t = \eta_0 \Big(1 - \frac{t}{T}\Big)^3 \cos\frac{3\pi t}{2T} \qquad \text{(wrong)},
+
+    where :math:`\eta_0` is ``eta0``, :math:`T` is ``T`` and :math:`t` is
+    ``t``. For :math:`T/3 < t < T` the cosine is negative and the cube
+    positive, so the "rate" is negative for two thirds of training (gradient
+    ascent). The correct schedule is :class:`lrtutor.schedules.CosineDecay`.
+
+    >>> t = np.arange(1001)
+    >>> eta = source_cosine(0.1, 1000, t)
+    >>> int(np.sum(eta < 0)), int(t[np.argmin(eta)]), round(float(eta.min()), 5)
+    (666, 479, -0.00896)
+    """
+    eta0 = check_real("eta0", eta0, low=0)
+    T = check_int("T", T, low=1)
+    t = check_array("t", t, low=0)
+    return eta0 * (1 - t / T) ** 3 * np.cos(3 * np.pi * t / (2 * T))
+
+
+class CosineErratumExplorer(Explorer):
+    r"""The source's cosine formula against the correct cosine decay, and what each does to training.
+
+    Controls: the peak rate ``eta_max`` (log slider), the floor as a fraction
+    ``eta_min_fraction`` :math:`= \eta_{\min}/\eta_{\max}` and the horizon
+    ``T``. Left: both rates in units of :math:`\eta_{\max}` against
+    :math:`t/T`, the source's :func:`source_cosine` with its negative region
+    shaded, the correct :class:`lrtutor.schedules.CosineDecay` (``alpha`` =
+    the fraction) staying in :math:`[\eta_{\min}, \eta_{\max}]`. Right:
+    :math:`|\theta_t|` of gradient descent on :math:`f(\theta) = \theta^2/2`
+    from :math:`\theta_0 = 1` with each schedule,
+    :math:`\theta_t = \prod_{s<t}(1 - \eta_s)` (the closed form of a 1-D
+    quadratic; :func:`lrtutor.train.run` refuses the negative rates).
+
+    Parameters
+    ----------
+    eta_max : float in [0.001, 0.79]
+    eta_min_fraction : float in [0, 0.5]
+    T : int in [12, 1000]
+
+    Examples
+    --------
+    >>> ex = CosineErratumExplorer(eta_max=0.1, T=1000)
+    >>> ex.message.value[:60]
+    "<b>source's rate goes negative at step 334 (on 666 of 1000 u"
+    """
+
+    def __init__(self, eta_max=0.1, eta_min_fraction=0.0, T=1000):
+        import ipywidgets as w
+        import matplotlib.pyplot as plt
+
+        eta_max = check_real("eta_max", eta_max, low=1e-3, high=10 ** -0.1)
+        fraction = check_real("eta_min_fraction", eta_min_fraction, low=0.0, high=0.5)
+        T = check_int("T", T, low=12, high=1000)
+        super().__init__({
+            "eta_max": w.FloatLogSlider(value=eta_max, base=10, min=-3, max=-0.1, step=0.05,
+                                        description="η_max", readout_format=".3g"),
+            "eta_min_fraction": w.FloatSlider(value=fraction, min=0.0, max=0.5, step=0.01,
+                                              description="η_min/η_max",
+                                              readout_format=".2f"),
+            "T": w.IntSlider(value=T, min=12, max=1000, step=1, description="T"),
+        })
+        with plt.ioff():
+            self.fig, (self.ax_rate, self.ax_x) = plt.subplots(1, 2, figsize=(9.5, 3.6), dpi=80)
+            self.fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.86, wspace=0.25)
+        ax = self.ax_rate
+        ax.axhline(0.0, color="0.3", linewidth=1, zorder=1.5)
+        self.shade = plotting.shade_negative(ax, [0.0, 1.0], [0.0, 0.0], zorder=2.1,
+                                             label=r"$\eta_t < 0$: gradient ascent")
+        (self.src_line,) = ax.plot([], [], color="C3", zorder=3,
+                                   label=r"source: $\eta_0(1-t/T)^3\cos(3\pi t/2T)$")
+        (self.cos_line,) = ax.plot([], [], color="C0", zorder=3, label="cosine decay")
+        ax.set(xlim=(0, 1), ylim=(-0.15, 1.08), xlabel="$t/T$",
+               ylabel=r"$\eta_t / \eta_{\max}$")
+        ax.legend(loc="upper right", fontsize="x-small").set_zorder(1.8)   # under the animated lines, as blitting draws it
+        (self.src_x,) = self.ax_x.plot([], [], color="C3", zorder=3, label="source's rates")
+        (self.cos_x,) = self.ax_x.plot([], [], color="C0", zorder=3, label="cosine decay")
+        self.ax_x.set(yscale="log", xlim=(0, 1), ylim=(1e-60, 1e2), xlabel="$t/T$",
+                      ylabel=r"$|\theta_t|$ on $f = \theta^2/2$")
+        plotting.sparse_log_ticks(self.ax_x)
+        self.ax_x.legend(loc="lower left").set_zorder(1.8)   # under the animated lines, as blitting draws it
+        self.title = self.ax_rate.set_title(" ", fontsize="small")
+        _frame_below(*self.fig.axes)
+        self.animated = [self.shade, self.src_line, self.cos_line, self.src_x, self.cos_x,
+                         self.title]
+        self.refresh()
+
+    def schedules(self):
+        """``(source, correct)``: the rates of the current controls for ``t = 0 .. T``."""
+        v = self.values
+        t = np.arange(v["T"] + 1)
+        correct = _schedules.CosineDecay(v["eta_max"], v["T"], alpha=v["eta_min_fraction"])
+        return source_cosine(v["eta_max"], v["T"], t), correct(t)
+
+    def redraw(self):
+        v = self.values
+        T, eta_max = int(v["T"]), v["eta_max"]
+        src, cos = self.schedules()
+        u = np.arange(T + 1) / T
+        plotting.shade_negative(self.ax_rate, u, src / eta_max, shade=self.shade)
+        self.src_line.set_data(u, src / eta_max)
+        self.cos_line.set_data(u, cos / eta_max)
+        # theta_t = prod_{s < t} (1 - eta_s) theta_0: gradient descent on theta^2 / 2
+        x_src = np.abs(np.concatenate([[1.0], np.cumprod(1.0 - src[:T])]))
+        x_cos = np.abs(np.concatenate([[1.0], np.cumprod(1.0 - cos[:T])]))
+        self.src_x.set_data(u, np.maximum(x_src, 1e-300))
+        self.cos_x.set_data(u, np.maximum(x_cos, 1e-300))
+        eta_min = v["eta_min_fraction"] * eta_max
+        self.title.set_text(f"η_max = {eta_max:.3g}, η_min = {eta_min:.3g}, T = {T}")
+        used = src[:T]
+        neg = np.flatnonzero(used < 0)
+        k = int(neg[0])
+        grew = float(np.prod(1.0 - used[k:]))          # |theta_T| / |theta_k|
+        grew = f"{grew:.3f}" if grew < 10 else f"{grew:.3g}"
+        end = f"{x_cos[T]:.1e}" if x_cos[T] > 0 else "< 1e-300"
+        return (f"source's rate goes negative at step {k} (on {neg.size} of {T} updates, "
+                f"minimum {used.min():.2e}) and |θ| grows x{grew} from there; "
+                f"the correct schedule stays in [η_min, η_max] and ends at |θ| = {end}")
+
+EXPLORERS.extend([ValleyExplorer, MomentumPlaneExplorer, OptimizerRaceExplorer,
+                  CosineErratumExplorer])
