@@ -57,6 +57,9 @@ def _toc_pages():
 
 
 PAGES = _toc_pages()
+# The chapters' notebooks (a page built from a notebook must carry an explorer).
+BOOK_SOURCES = (pathlib.Path(os.environ["LRTUTOR_BOOK_HTML"]).parents[1]
+                if os.environ.get("LRTUTOR_BOOK_HTML") else ROOT) / "book"
 
 
 @pytest.fixture(scope="module")
@@ -244,9 +247,29 @@ def test_page_in_browser(browser_context, server, html_dir, entry):
         # 5. Widget views and static explorers render.
         if widgets["views"] and widgets["rendered"] < widgets["views"]:
             problems.append(f"{widgets['rendered']} of {widgets['views']} widget views rendered")
-        for i, anim in enumerate(page.evaluate(ANIMATIONS)):
+        animations = page.evaluate(ANIMATIONS)
+        for i, anim in enumerate(animations):
             if not (anim["loaded"] and anim["slider"]):
                 problems.append(f"animation {i + 1} did not render ({anim})")
+        # Scrubbing works: moving each animation's slider to its last frame shows
+        # another picture (the reader's way to explore without a kernel).
+        scrubbed = page.evaluate("""() => Array.from(document.querySelectorAll('div.animation')).map(a => {
+            const img = a.querySelector('img'), slider = a.querySelector('input[type=range]');
+            if (!img || !slider) return false;
+            const before = img.src;
+            slider.value = slider.max;
+            slider.dispatchEvent(new Event('input', {bubbles: true}));
+            slider.dispatchEvent(new Event('change', {bubbles: true}));
+            return img.src !== before;
+        })""")
+        problems += [f"animation {i + 1} does not change frame when scrubbed"
+                     for i, ok in enumerate(scrubbed) if not ok]
+        # Every chapter (a notebook) has a live explorer and its static twin.
+        if (BOOK_SOURCES / f"{pathlib.PurePath(entry).name}.ipynb").exists():
+            if not widgets["views"]:
+                problems.append("chapter without an explorer (no widget view)")
+            if not animations:
+                problems.append("chapter without a static explorer (no animation)")
 
         # 6. Title, left navigation, in-page table of contents.
         h1 = page.locator("article.bd-article h1").all_inner_texts()
