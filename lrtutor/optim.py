@@ -168,9 +168,10 @@ def _quiet(method):
 # --- In-place updates (``update_``): same numbers, no parameter-sized temporaries
 
 #: Elements per block of an in-place update: the scratch arrays of one block
-#: (a few times 128 KiB) stay in the CPU cache, so main memory sees each
-#: parameter, gradient and buffer read once and written once.
-CHUNK = 1 << 14
+#: (a few times 512 KiB) stay in the CPU cache, so main memory sees each
+#: parameter, gradient and buffer read once and written once. Measured on 2
+#: cores: 2**16 beats 2**14 by 10-20 % for Adam (fewer Python-level calls).
+CHUNK = 1 << 16
 
 
 def _check_inplace(params, buffers):
