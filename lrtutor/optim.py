@@ -35,6 +35,7 @@ momentum, and their Notes give the exact conversions.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple, Union
 
@@ -865,7 +866,9 @@ class Adam:
 
     Notes
     -----
-    Matches ``torch.optim.Adam``, which is Algorithm 1 of Kingma & Ba (2015).
+    Matches ``torch.optim.Adam``, which is Algorithm 1 of Kingma & Ba (2015),
+    evaluated in PyTorch's order of operations: step size
+    :math:`\eta/(1-\beta_1^t)`, denominator :math:`\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon`.
     ``optax.adam`` is the same formula (its ``eps_root``, 0 by default, adds a
     second constant inside the root). Keras's ``Adam`` adds its
     :math:`\hat\epsilon` (1e-7) to the root of the *uncorrected* :math:`v_t`
@@ -914,12 +917,11 @@ class Adam:
         v = beta2 * state.v + (1 - beta2) * g * g
         v_max = np.maximum(state.v_max, v) if self.amsgrad else None
         v_used = v_max if self.amsgrad else v
-        if self.bias_correction:
-            m_hat = m / (1 - beta1 ** t)
-            v_hat = v_used / (1 - beta2 ** t)
-        else:
-            m_hat, v_hat = m, v_used
-        new_params = params - eta * m_hat / (np.sqrt(v_hat) + self.eps)
+        c1, c2 = _bias_corrections(beta1, beta2, t, self.bias_correction)
+        # eta * m_hat / (sqrt(v_hat) + eps), in PyTorch's order of operations:
+        # step size eta / c1, denominator sqrt(v) / sqrt(c2) + eps
+        denom = np.sqrt(v_used) / math.sqrt(c2) + self.eps
+        new_params = params - (eta / c1) * m / denom
         return new_params, AdamState(t, m, v, v_max)
 
     @_quiet
@@ -934,8 +936,9 @@ class Adam:
     def _adam_inplace(self, grads, state, params, eta, chunk, wd, decoupled=0.0):
         beta1, beta2 = self.betas
         t = state.count + 1
-        eps, bias = self.eps, self.bias_correction
-        c1, c2 = 1 - beta1 ** t, 1 - beta2 ** t
+        eps = self.eps
+        c1, c2 = _bias_corrections(beta1, beta2, t, self.bias_correction)
+        sqrt_c2 = math.sqrt(c2)
 
         def kernel(eta, p, g, m, v, v_max, w1, w2, w3):
             if decoupled:                           # AdamW: p * (1 - eta * lambda)
@@ -949,18 +952,18 @@ class Adam:
             used = v
             if v_max is not None:
                 used = np.maximum(v_max, v, out=v_max)
-            if bias:
-                m_hat = np.divide(m, c1, out=w3)
-                v_hat = np.divide(used, c2, out=w2)
-            else:
-                m_hat, v_hat = m, used
-            np.add(np.sqrt(v_hat, out=w2), eps, out=w2)
-            np.divide(np.multiply(m_hat, eta, out=w3), w2, out=w3)
+            np.add(np.divide(np.sqrt(used, out=w2), sqrt_c2, out=w2), eps, out=w2)
+            np.divide(np.multiply(m, eta / c1, out=w3), w2, out=w3)
             np.subtract(p, w3, out=p)
 
         _inplace(grads, state, params,
                  (("state.m", state.m), ("state.v", state.v), ("state.v_max", state.v_max)),
                  eta, chunk, kernel, 3)
+
+
+def _bias_corrections(beta1, beta2, t, on):
+    """Adam's :math:`(1-\\beta_1^t, 1-\\beta_2^t)`, or ``(1.0, 1.0)`` when switched off."""
+    return (1 - beta1 ** t, 1 - beta2 ** t) if on else (1.0, 1.0)
 
 
 @dataclass(frozen=True)
