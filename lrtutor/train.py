@@ -85,6 +85,26 @@ class Trace:
     threshold: float
     state: tuple = None
 
+    def __post_init__(self):
+        # A Trace is made by run(); these checks keep a hand-made one honest.
+        params = check_array("params", self.params, finite=False)
+        if params.ndim < 2:
+            raise ValueError("params must have shape (T + 1, *B, d), "
+                             f"got shape {params.shape}")
+        steps, batch = params.shape[0] - 1, params.shape[1:-1]
+        shapes = {"losses": (steps + 1,) + batch, "lrs": (steps,) + batch,
+                  "grad_norms": (steps,) + batch}
+        for name, shape in shapes.items():
+            value = check_array(name, getattr(self, name), finite=False)
+            if value.shape != shape:
+                raise ValueError(f"{name} must have shape {shape} to match params, "
+                                 f"got {value.shape}")
+        diverged = np.asarray(self.diverged_at)
+        if diverged.shape != batch or not np.issubdtype(diverged.dtype, np.integer):
+            raise ValueError(f"diverged_at must be integers of shape {batch}, "
+                             f"got {diverged.dtype} of shape {diverged.shape}")
+        check_real("threshold", self.threshold, low=0, low_op=">", allow_inf=True)
+
     @property
     def steps(self):
         """Number of updates the run was asked to make."""

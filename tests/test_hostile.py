@@ -66,9 +66,7 @@ CALLABLES = public_callables()
 
 # Known gaps, reported to the lead (not owned by this test's author); strict
 # xfail so that a fix turns them into failures to remove from this list.
-KNOWN = {
-    "train.Trace": "Trace is a result record and does not validate its fields",
-}
+KNOWN = {}
 CALLABLE_PARAMS = [pytest.param(q, f, marks=pytest.mark.xfail(reason=KNOWN[q], strict=True))
                    if q in KNOWN else pytest.param(q, f, id=q) for q, f in CALLABLES]
 

@@ -184,3 +184,16 @@ def test_rate_at_and_sweep_reject_bad_input():
         train.rate_at(np.array([0.1, -0.2]), 0)
     with pytest.raises(ValueError, match="lrs"):
         train.sweep(quad1(), optim.SGD(lr=0.1), [], [1.0], steps=3)
+
+
+def test_trace_checks_its_shapes():
+    good = train.run(quad1(), optim.SGD(lr=0.1), [1.0], steps=3)
+    fields = {f: getattr(good, f) for f in ("params", "losses", "lrs", "grad_norms",
+                                            "diverged_at", "threshold")}
+    train.Trace(**fields)                                  # a consistent record is accepted
+    with pytest.raises(ValueError, match="losses"):
+        train.Trace(**{**fields, "losses": good.losses[:-1]})
+    with pytest.raises(ValueError, match="diverged_at"):
+        train.Trace(**{**fields, "diverged_at": np.array([1, 2])})
+    with pytest.raises(ValueError, match="params"):
+        train.Trace(**{**fields, "params": np.ones(4)})
