@@ -70,8 +70,7 @@ def plot_iterates(ax, trace, labels=None, coordinate=0, minimizer=None):
     steps = np.arange(trace.params.shape[0])
     for index, label in _runs(trace, labels):
         path = trace.params[(slice(None),) + index + (coordinate,)]
-        at = int(trace.diverged_at[index])
-        end = len(steps) if at < 0 else at
+        at, end = int(trace.diverged_at[index]), trace.finite_length(index)
         (line,) = ax.plot(steps[:end], path[:end], marker=".", label=label)
         if at >= 0:
             ax.plot(steps[end - 1], path[end - 1], "x", color=line.get_color(),
@@ -101,7 +100,7 @@ def plot_losses(ax, trace, labels=None, floor=None):
         at = int(trace.diverged_at[index])
         if at >= 0 and label is not None:
             label = f"{label} (diverged at step {at})"
-        end = len(steps) if at < 0 else at
+        end = trace.finite_length(index)
         (line,) = ax.plot(steps[:end], loss[:end], label=label)
         if at >= 0:
             ax.plot(steps[end - 1], loss[end - 1], "x", color=line.get_color(),

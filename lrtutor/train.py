@@ -125,6 +125,15 @@ class Trace:
         """Parameters after the last step (the last finite iterate if diverged)."""
         return self.params[-1]
 
+    def finite_length(self, index=()):
+        """Number of leading iterates worth drawing: all ``T + 1``, or up to the divergence.
+
+        ``index`` selects a run of a sweep (``()`` for a single run). The
+        iterates ``params[:finite_length(index)]`` are the run's finite path.
+        """
+        at = int(self.diverged_at[index])
+        return self.params.shape[0] if at < 0 else at
+
     def message(self, index=None):
         """A one-line account of a run, e.g. ``"diverged at step 12"``.
 

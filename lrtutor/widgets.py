@@ -204,7 +204,7 @@ class QuadraticExplorer(Explorer):
         eta, lam = self.values["eta"], self.values["lam"]
         problem = problems.Quadratic.one_d(lam)
         trace = train.run(problem, optim.SGD(lr=eta), [self.theta0], self.steps)
-        end = self.steps + 1 if trace.diverged_at < 0 else int(trace.diverged_at)
+        end = trace.finite_length()
         t = np.arange(end)
         self.path_line.set_data(t, trace.params[:end, 0])
         self.loss_line.set_data(t, trace.losses[:end])
@@ -975,8 +975,7 @@ class RegressionExplorer(Explorer):
 
     def redraw(self):
         trace = self.run()
-        at = int(trace.diverged_at)
-        end = trace.steps + 1 if at < 0 else at
+        at, end = int(trace.diverged_at), trace.finite_length()
         gap = trace.losses[:end] - self.f_star
         t = np.arange(end, dtype=float)
         keep = np.isfinite(gap) & (gap > 0)
@@ -1012,12 +1011,6 @@ __all__ += ["ValleyExplorer", "valley_verdict", "measured_contraction",
             "source_cosine", "CosineErratumExplorer"]
 
 _VALLEY_START = (-1.8, 0.9)      # generic for rotations 0..45 degrees: on no eigenvector
-
-
-def _finite_part(trace):
-    """Number of leading iterates of a single run to draw: all, or up to its divergence."""
-    at = int(trace.diverged_at)
-    return trace.params.shape[0] if at < 0 else at
 
 
 def _lowered(ax, before):
@@ -1085,7 +1078,7 @@ def valley_verdict(trace, eta, eigenvalues, minimizer):
     """
     lam = np.asarray(eigenvalues, dtype=np.float64)
     rho = float(theory.contraction_factor(eta, lam))
-    end = _finite_part(trace)
+    end = trace.finite_length()
     errors = np.linalg.norm(trace.params[:end] - np.asarray(minimizer), axis=-1)
     seen = measured_contraction(errors)
     measured = "n/a" if seen is None else f"{seen:.4f}"
@@ -1200,7 +1193,7 @@ class ValleyExplorer(Explorer):
         f0 = float(trace.losses[0])
         plotting.plot_level_sets(self.ax_path, q, f0 * self.level_fractions,
                                  line=self.levels_line)
-        end = _finite_part(trace)
+        end = trace.finite_length()
         self.path_line.set_data(trace.params[:end, 0], trace.params[:end, 1])
         t = np.arange(end)
         self.loss_line.set_data(t, np.maximum(trace.losses[:end], 1e-300))
@@ -1302,7 +1295,7 @@ class MomentumPlaneExplorer(Explorer):
         eta, beta = self.values["eta"], self.values["beta"]
         q = self.problem
         trace = train.run(q, optim.SGD(lr=eta, momentum=beta), self.theta0, self.steps)
-        end = _finite_part(trace)
+        end = trace.finite_length()
         self.path_line.set_data(trace.params[:end, 0], trace.params[:end, 1])
         self.loss_line.set_data(np.arange(end), np.maximum(trace.losses[:end], 1e-300))
         self.point.set_data([eta], [beta])
@@ -1504,7 +1497,7 @@ class OptimizerRaceExplorer(Explorer):
                 self._traces[key] = self._cache[surface, key, lr]
                 self._ran[key] = lr
                 trace = self._traces[key]
-                end = _finite_part(trace)
+                end = trace.finite_length()
                 self.paths[key].set_data(trace.params[:end, 0], trace.params[:end, 1])
                 self.losses[key].set_data(np.arange(end), np.maximum(trace.losses[:end], 1e-300))
         return race_verdict({self.names[k]: self._traces[k] for k in self.names})

@@ -197,3 +197,12 @@ def test_trace_checks_its_shapes():
         train.Trace(**{**fields, "diverged_at": np.array([1, 2])})
     with pytest.raises(ValueError, match="params"):
         train.Trace(**{**fields, "params": np.ones(4)})
+
+
+def test_finite_length_is_the_path_up_to_divergence():
+    # eta = 1 diverges at step 9 (see test_rate_at_and_repr); eta = 0.1 never does
+    trace = train.sweep(quad1(), optim.SGD(lr=0.1), [0.1, 1.0], [3.0], steps=10)
+    assert trace.finite_length(0) == 11 and trace.finite_length(1) == 9
+    single = train.run(quad1(), optim.SGD(lr=1.0), [3.0], steps=10)
+    assert single.finite_length() == 9
+    assert np.all(np.isfinite(single.losses[:single.finite_length()]))
