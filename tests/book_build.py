@@ -2,6 +2,7 @@
 
 import functools
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,11 @@ def build_book():
     proc = subprocess.run([str(exe), "build", ".", "-W", "-n", "--keep-going"],
                           cwd=ROOT, capture_output=True, text=True, timeout=1200)
     return proc, HTML, time.perf_counter() - start
+
+
+def toc_pages(root=ROOT):
+    """The pages _toc.yml lists under ``root``, as paths without suffix (``book/index``)."""
+    return re.findall(r"(?:root|file):\s*(\S+)", (root / "_toc.yml").read_text())
 
 
 def sphinx_warnings(proc):

@@ -1,12 +1,9 @@
 """The strict book build: every notebook executed, zero warnings."""
 
-import pathlib
 import re
 
 import pytest
-from book_build import build_book, sphinx_warnings
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+from book_build import ROOT, build_book, sphinx_warnings, toc_pages
 
 
 @pytest.fixture(scope="session")
@@ -27,8 +24,7 @@ def test_strict_build_has_no_warnings(built_book):
 @pytest.mark.book
 def test_every_toc_entry_has_a_page(built_book):
     _, html = built_book
-    toc = (ROOT / "_toc.yml").read_text()
-    entries = re.findall(r"(?:root|file):\s*(\S+)", toc)
+    entries = toc_pages()
     assert entries
     for entry in entries:
         page = html / f"{entry}.html"

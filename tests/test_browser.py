@@ -28,7 +28,7 @@ import urllib.parse
 
 import playwright.sync_api as playwright_api     # requirements.txt; never `playwright install`
 import pytest
-from book_build import ROOT, build_book
+from book_build import ROOT, build_book, toc_pages
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
@@ -49,17 +49,12 @@ RAW_TEX = re.compile(r"\$\$|\\frac|\\begin\{|\\end\{|\\\(|\\\[")
 pytestmark = pytest.mark.book
 
 
-def _toc_pages():
-    given = os.environ.get("LRTUTOR_BOOK_HTML")       # <book>/_build/html of another copy
-    toc = (pathlib.Path(given).parents[1] if given else ROOT) / "_toc.yml"
-    toc = toc.read_text()
-    return re.findall(r"(?:root|file):\s*(\S+)", toc)
-
-
-PAGES = _toc_pages()
+# The book checked: this repository, or another copy's <book>/_build/html.
+BOOK_ROOT = (pathlib.Path(os.environ["LRTUTOR_BOOK_HTML"]).parents[1]
+             if os.environ.get("LRTUTOR_BOOK_HTML") else ROOT)
+PAGES = toc_pages(BOOK_ROOT)
 # The chapters' notebooks (a page built from a notebook must carry an explorer).
-BOOK_SOURCES = (pathlib.Path(os.environ["LRTUTOR_BOOK_HTML"]).parents[1]
-                if os.environ.get("LRTUTOR_BOOK_HTML") else ROOT) / "book"
+BOOK_SOURCES = BOOK_ROOT / "book"
 
 
 @pytest.fixture(scope="module")
