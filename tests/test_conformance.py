@@ -124,6 +124,32 @@ def test_plateau_matches_torch(torch):
         assert_rates(got, F.torch_plateau(torch, kw, init, metrics), kw)
 
 
+def test_plateau_matches_keras(keras):
+    # Keras's own callback. It computes monitor_op(current - min_delta, best)
+    # after negating min_delta in "min" mode (monitor_callback.py), so a loss
+    # improves when current < best - min_delta: the reading lrtutor implements
+    # (CONVENTIONS B.4 quotes the expression before the negation).
+    rng = np.random.default_rng(12)
+    for _ in range(CONFIGS_PER_KIND * 2):
+        init, kw, metrics = F.draw_plateau(rng)
+        ours = S.ReduceLROnPlateau.keras(init, mode=kw["mode"], factor=kw["factor"],
+                                         patience=kw["patience"], min_delta=kw["threshold"],
+                                         cooldown=kw["cooldown"], min_lr=kw["min_lr"])
+        got = np.array([ours.step(float(m)) for m in metrics])
+        assert_rates(got, F.keras_plateau(keras, kw, init, metrics), kw)
+
+
+def test_plateau_keras_min_delta_direction(keras):
+    # A loss 5e-5 below the best is no improvement with min_delta = 1e-4; it
+    # would be one under the other reading, current - min_delta < best.
+    kw = dict(mode="min", factor=0.5, patience=1, threshold=1e-4, cooldown=0, min_lr=0.0)
+    metrics = [1.0, 1.0 - 5e-5, 1.0 - 1e-4 - 1e-6]
+    ref = F.keras_plateau(keras, kw, 0.1, metrics)
+    np.testing.assert_array_equal(ref, [0.1, 0.05, 0.05])
+    ours = S.ReduceLROnPlateau.keras(0.1, factor=0.5, patience=1, min_delta=1e-4)
+    assert [ours.step(m) for m in metrics] == [0.1, 0.05, 0.05]
+
+
 @pytest.mark.parametrize("kind", ["Cyclic", "OneCycle"])
 def test_cycle_momentum_matches_torch(torch, kind):
     for case in cases(kind, 1)[:15]:

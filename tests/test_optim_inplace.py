@@ -32,8 +32,8 @@ SHAPES = [((50_000,), None), ((7, 3000), None), ((5, 4), [0.1, 0.2, 0.01, 0.05, 
 
 @pytest.mark.parametrize("opt", OPTIMIZERS, ids=lambda o: repr(o)[:60])
 @pytest.mark.parametrize("shape, rates", SHAPES, ids=str)
-@pytest.mark.parametrize("chunk", [777, O.CHUNK])
-def test_update_inplace_equals_update_bit_for_bit(opt, shape, rates, chunk):
+@pytest.mark.parametrize("chunk, workers", [(777, 1), (777, 3), (O.CHUNK, None)])
+def test_update_inplace_equals_update_bit_for_bit(opt, shape, rates, chunk, workers):
     if rates is not None:
         opt = dataclasses.replace(opt, lr=np.array(rates))
     rng = np.random.default_rng(0)
@@ -43,7 +43,7 @@ def test_update_inplace_equals_update_bit_for_bit(opt, shape, rates, chunk):
     for _ in range(6):
         x, s1 = opt.update(np.sin(x) + 0.1 * x, s1, x)
         y_before = y
-        s2 = opt.update_(np.sin(y) + 0.1 * y, s2, y, chunk=chunk)
+        s2 = opt.update_(np.sin(y) + 0.1 * y, s2, y, chunk=chunk, workers=workers)
         assert s2 is not None and y is y_before            # same object, mutated
     np.testing.assert_array_equal(y, x)
     assert s2.count == s1.count == 6
@@ -54,20 +54,21 @@ def test_update_inplace_equals_update_bit_for_bit(opt, shape, rates, chunk):
             np.testing.assert_array_equal(b, a)
 
 
-def test_update_inplace_makes_no_parameter_sized_temporaries():
+@pytest.mark.parametrize("workers", [1, 2])
+def test_update_inplace_makes_no_parameter_sized_temporaries(workers):
     import tracemalloc
     opt = O.Adam(1e-3, amsgrad=True)
     x = np.ones(40 * O.CHUNK)
     g = np.full_like(x, 0.5)
     state = opt.init(x)
-    opt.update_(g, state, x)
+    opt.update_(g, state, x, workers=workers)
     tracemalloc.start()
-    opt.update_(g, state, x)
+    opt.update_(g, state, x, workers=workers)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    # three block-sized scratch arrays (3/40 of x) and small change; one temporary
-    # the size of x would be 40 blocks
-    assert peak < x.nbytes / 10
+    # three block-sized scratch arrays per worker (3/40 or 6/40 of x) and small
+    # change; one temporary the size of x would be 40 blocks
+    assert peak < x.nbytes / 4
 
 
 @pytest.mark.parametrize("params, error, match", [
@@ -89,3 +90,32 @@ def test_update_inplace_rejects_a_read_only_array():
     opt = O.Adam()
     with pytest.raises(ValueError, match="params"):
         opt.update_(np.ones(3), opt.init(np.ones(3)), x)
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    ({"chunk": 0}, ValueError), ({"chunk": 2.5}, TypeError),
+    ({"workers": 0}, ValueError), ({"workers": "2"}, TypeError),
+    ({"workers": -1}, ValueError),
+])
+def test_update_inplace_rejects_bad_chunk_or_workers_before_writing(kwargs, error):
+    opt = O.Adam(0.1)
+    x = np.ones(5)
+    state = opt.init(x)
+    with pytest.raises(error, match=next(iter(kwargs))):
+        opt.update_(np.ones(5), state, x, **kwargs)
+    assert np.all(x == 1) and np.all(state.m == 0)       # nothing was written
+
+
+def test_update_inplace_is_the_same_for_any_number_of_workers():
+    # more workers than blocks, one block each, and the default all give one answer
+    rng = np.random.default_rng(1)
+    start = rng.normal(size=10_000)
+    results = []
+    for workers in (1, 2, 7, 64, None):
+        x, opt = start.copy(), O.Adam(0.01, amsgrad=True)
+        state = opt.init(x)
+        for _ in range(3):
+            state = opt.update_(np.cos(x), state, x, chunk=1500, workers=workers)
+        results.append(x)
+    for r in results[1:]:
+        np.testing.assert_array_equal(r, results[0])

@@ -546,3 +546,27 @@ def torch_shadow(torch, name, kw, opt, A, b, x0, steps):
                 r = st[k].numpy()
                 worst = max(worst, relerr(mine, r, max(np.max(np.abs(r)), 1e-300)))
     return worst
+
+
+def keras_plateau(keras, kw, init, metrics):
+    """Keras's ``callbacks.ReduceLROnPlateau`` driven epoch by epoch through a
+    stand-in model whose optimizer holds a float64 ``learning_rate`` (the
+    callback reads and writes only that attribute). Returns the rate after each
+    ``on_epoch_end``."""
+    class Optimizer:
+        learning_rate = init
+
+    class Model:
+        optimizer = Optimizer()
+
+    cb = keras.callbacks.ReduceLROnPlateau(
+        monitor="val_loss", mode=kw["mode"], factor=kw["factor"],
+        patience=kw["patience"], min_delta=kw["threshold"], cooldown=kw["cooldown"],
+        min_lr=kw["min_lr"])
+    cb.set_model(Model())
+    cb.on_train_begin()
+    rates = []
+    for epoch, m in enumerate(metrics):
+        cb.on_epoch_end(epoch, {"val_loss": float(m)})
+        rates.append(float(Model.optimizer.learning_rate))
+    return np.array(rates)
