@@ -55,6 +55,11 @@ BOOK_ROOT = (pathlib.Path(os.environ["LRTUTOR_BOOK_HTML"]).parents[1]
 PAGES = toc_pages(BOOK_ROOT)
 # The chapters' notebooks (a page built from a notebook must carry an explorer).
 BOOK_SOURCES = BOOK_ROOT / "book"
+# Chapters are the notebooks, numbered 1, 2, ... in _toc.yml order (numbered
+# parts, continuous across parts): chapter n has equations (n.1), ... and
+# figures Fig. n.1, ...
+CHAPTER_NUMBER = {entry: n for n, entry in enumerate(
+    (e for e in PAGES if (BOOK_SOURCES / f"{pathlib.PurePath(e).name}.ipynb").exists()), 1)}
 
 
 @pytest.fixture(scope="module")
@@ -268,10 +273,22 @@ def test_page_in_browser(browser_context, server, html_dir, entry):
 
         # 6. Title, left navigation, in-page table of contents.
         h1 = page.locator("article.bd-article h1").all_inner_texts()
-        if len(h1) != 1 or not h1[0].strip():
+        number = CHAPTER_NUMBER.get(entry)
+        prefix = f"{number}. " if number else ""
+        title = h1[0].strip().rstrip("#").strip() if len(h1) == 1 else ""
+        if not title:
             problems.append(f"expected one H1 title, found {h1}")
-        elif h1[0].strip().rstrip("#").strip() not in page.title():
+        elif not title.startswith(prefix):
+            problems.append(f"H1 {title!r} does not start with its chapter number {prefix!r}")
+        elif title[len(prefix):] not in page.title():
             problems.append(f"<title> {page.title()!r} does not name the H1 {h1[0]!r}")
+        if number:
+            labels = (page.locator("span.eqno").all_inner_texts()
+                      + page.locator("span.caption-number").all_inner_texts())
+            wrong = [x for x in labels if not re.match(rf"(\(|\w+\.? ){number}\.\d+", x.strip())]
+            if wrong or not labels:
+                problems.append(f"equation and figure numbers not of chapter {number}: "
+                                f"{wrong[:5] or 'none found'}")
         if page.locator("#pst-primary-sidebar nav.bd-docs-nav a").count() < len(PAGES) - 1:
             problems.append("left navigation missing or incomplete")
         sections = page.locator("main section section > h2").count()
