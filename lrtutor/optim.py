@@ -897,9 +897,11 @@ class Adam:
     second constant inside the root). Keras's ``Adam`` adds its
     :math:`\hat\epsilon` (1e-7) to the root of the *uncorrected* :math:`v_t`
     (the paper's "efficient" form), which no fixed ``eps`` here reproduces
-    exactly. Coupled L2 decay is rescaled away by the adaptive denominator: on a 1-D
-    quadratic ``weight_decay=0.1`` gives the same iterates as 0 (up to
-    :math:`\epsilon`). That is why AdamW exists.
+    exactly. Coupled L2 decay passes through the adaptive denominator, so a
+    coordinate with large gradients gets little of it: on :math:`f = x^2/2`,
+    whose minimum is at 0, ``weight_decay=0.1`` only multiplies every gradient
+    by 1.1, and the iterates equal those without decay (up to :math:`\epsilon`).
+    That is why AdamW exists.
 
     Examples
     --------
