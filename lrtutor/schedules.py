@@ -1038,13 +1038,13 @@ class ReduceLROnPlateau:
     (``lr``, ``best``, ``num_bad_epochs``, ``cooldown_counter``, ``history``)
     and changes it only through :meth:`step`. A step is *better* if
 
-    .. math:: a < b\,(1-\theta) \ \text{(min, rel)},\quad a < b - \theta
-              \ \text{(min, abs)},\quad a > b\,(1+\theta) \ \text{(max, rel)},
-              \quad a > b + \theta \ \text{(max, abs)}
+    .. math:: a < a^\ast(1-\vartheta) \ \text{(min, rel)},\quad a < a^\ast - \vartheta
+              \ \text{(min, abs)},\quad a > a^\ast(1+\vartheta) \ \text{(max, rel)},
+              \quad a > a^\ast + \vartheta \ \text{(max, abs)}
 
-    where :math:`a` is the new metric, :math:`b` is ``best`` and
-    :math:`\theta` is ``threshold``. After more than ``patience`` bad steps in a
-    row: :math:`\eta \leftarrow \max(f\eta,\ \eta_{\min})`, with :math:`f` =
+    where :math:`a` is the new metric, :math:`a^\ast` is ``best`` and
+    :math:`\vartheta` is ``threshold``. After more than ``patience`` bad steps in a
+    row: :math:`\eta \leftarrow \max(\gamma\eta,\ \eta_{\min})`, with :math:`\gamma` =
     ``factor`` and :math:`\eta_{\min}` = ``min_lr``, then ``cooldown`` steps
     in which bad steps are not counted.
 
@@ -1080,7 +1080,8 @@ class ReduceLROnPlateau:
     (torch would store ``-inf`` as the best loss and then never improve).
     Keras's callback differs: it cuts when ``wait >= patience`` (one step
     earlier), its ``min_delta`` is absolute, and cooldown is handled before the
-    improvement test; :meth:`keras` reproduces it (in float64; Keras stores the
+    improvement test (so ``cooldown=c`` ignores only ``c - 1`` bad epochs, and
+    ``cooldown=1`` none); :meth:`keras` reproduces it (in float64; Keras stores the
     rate in float32).
 
     Examples
