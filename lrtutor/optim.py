@@ -135,11 +135,36 @@ def _l2(grads, params, weight_decay):
     return grads + weight_decay * params if weight_decay else grads
 
 
-def _check_state(state, params):
-    """``state`` must be a state of :meth:`init` whose buffers match ``params``."""
+def _state_layout(opt):
+    """``(state class, which buffers are present)`` of ``opt.init``, computed once
+    per optimizer from a one-element probe."""
+    layout = opt.__dict__.get("_state_layout")
+    if layout is None:
+        probe = opt.init(np.zeros(1))
+        layout = (type(probe), tuple(getattr(probe, f) is not None for f in probe._fields[1:]))
+        object.__setattr__(opt, "_state_layout", layout)     # a cache, not a field
+    return layout
+
+
+def _check_state(opt, state, params):
+    """``state`` must be a state of ``opt.init`` whose buffers match ``params``.
+
+    A state made by another optimizer, or by the same one configured
+    differently (``amsgrad``, ``centered``, ``momentum``), is rejected: using
+    it would fail deep inside the update or, worse, silently run another method.
+    """
     if not (isinstance(state, tuple) and hasattr(state, "_fields") and "count" in state._fields):
         raise TypeError("state must be the state returned by init(), got "
                         f"{type(state).__name__}")
+    cls, present = _state_layout(opt)
+    if type(state) is not cls:
+        raise TypeError(f"state must be the {cls.__name__} made by {type(opt).__name__}.init(), "
+                        f"got {type(state).__name__}")
+    for name, needed in zip(state._fields[1:], present):
+        if (getattr(state, name) is None) == needed:
+            raise ValueError(f"state.{name} is {'missing' if needed else 'not used'}: the state "
+                             f"was made by an optimizer configured differently from this "
+                             f"{type(opt).__name__}; make it with this optimizer's init()")
     check_int("state.count", state.count, low=0)
     shape = np.shape(params) if isinstance(params, (np.ndarray, np.generic, float)) else None
     for name in state._fields[1:]:
@@ -162,7 +187,7 @@ def _quiet(method):
     """
     @functools.wraps(method)
     def update(self, grads, state, params, **kwargs):
-        _check_state(state, params)
+        _check_state(self, state, params)
         with np.errstate(all="ignore"):
             return method(self, grads, state, params, **kwargs)
     return update

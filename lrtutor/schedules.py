@@ -796,7 +796,9 @@ class CosineWarmRestarts(_Schedule):
         if m == 1:
             i = t // T0
             return i, t - i * T0, np.full(t.shape, float(T0))
-        start = lambda i: T0 * (m ** i - 1) / (m - 1)  # noqa: E731  first step of period i
+        # first step of period i; (m**i - 1)/(m - 1) is exactly 1 for i = 1, so the
+        # first restart falls on t = T_0 whatever m is
+        start = lambda i: T0 * ((m ** i - 1) / (m - 1))  # noqa: E731
         i = np.floor(np.log1p(t / T0 * (m - 1)) / np.log(m))
         i = np.where(start(i + 1) <= t, i + 1, i)  # repair log() rounding at restarts
         i = np.where(start(i) > t, i - 1, i)

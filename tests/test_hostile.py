@@ -209,6 +209,38 @@ def test_optimizer_methods_hostile_arrays(opt):
                                    ("grads", "params", "state", "lr")), str(exc)
 
 
+# Every configuration whose state differs in class or in which buffers it holds.
+CONFIGS = [O.SGD(0.1), O.SGD(0.1, momentum=0.9), O.HeavyBall(0.1), O.EMAMomentum(0.1),
+           O.AdaGrad(), O.RMSprop(), O.RMSprop(centered=True), O.RMSprop(momentum=0.5),
+           O.RMSprop(centered=True, momentum=0.5), O.Adam(), O.Adam(amsgrad=True),
+           O.AdamW(), O.AdamW(amsgrad=True)]
+
+
+def _layout(state):
+    return type(state), tuple(b is None for b in state[1:])
+
+
+@pytest.mark.parametrize("opt", CONFIGS, ids=repr)
+def test_a_state_from_another_configuration_is_rejected(opt):
+    """Never an AttributeError deep inside, never another method run silently:
+    a state whose class or buffers differ from ``opt.init``'s is refused, in
+    ``update``, ``update_`` and ``train.run(state=...)``, naming ``state``."""
+    x = np.array([1.0, 2.0])
+    mine = _layout(opt.init(x))
+    foreign = [other.init(x) for other in CONFIGS if _layout(other.init(x)) != mine]
+    assert foreign
+    problem = P.Quadratic.two_d(1.0, 10.0)
+    for state in foreign:
+        for call in (lambda: opt.update(x.copy(), state, x.copy()),
+                     lambda: opt.update_(x.copy(), state, x.copy()),
+                     lambda: T.run(problem, opt, x, 3, state=state)):
+            with pytest.raises((TypeError, ValueError), match="state"):
+                call()
+    same = [other for other in CONFIGS if _layout(other.init(x)) == mine]
+    for other in same:                  # e.g. Adam's state in AdamW: same layout, accepted
+        opt.update(x.copy(), other.init(x), x.copy())
+
+
 PROBLEMS = [P.Quadratic.two_d(1.0, 10.0), P.Rosenbrock(),
             P.LinearRegression(*P.make_linear_data(20, rng=np.random.default_rng(0))),
             P.LogisticRegression(*P.make_logistic_data(20, rng=np.random.default_rng(0)))]

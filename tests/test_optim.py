@@ -239,6 +239,19 @@ def test_rmsprop_by_hand_momentum_weight_decay():
     assert_allclose(run_grads(opt, 1.0, GRADS[:2]), [x1, x2], rtol=1e-12)
 
 
+def test_rmsprop_by_hand_centered_momentum():
+    # lr .1, alpha .9, eps 1e-8, centered, momentum .5: the buffer accumulates
+    # g / (sqrt(v - gbar^2) + eps), the *centered* denominator
+    v1, m1 = 0.1 * 0.5 ** 2, 0.1 * 0.5              # .025, .05
+    b1 = 0.5 / (math.sqrt(v1 - m1 ** 2) + 1e-8)       # .5 / .15
+    x1 = 1.0 - 0.1 * b1
+    v2, m2 = 0.9 * v1 + 0.1 * 1.0, 0.9 * m1 - 0.1     # .1225, -.055
+    b2 = 0.5 * b1 - 1.0 / (math.sqrt(v2 - m2 ** 2) + 1e-8)
+    x2 = x1 - 0.1 * b2
+    opt = RMSprop(lr=0.1, alpha=0.9, centered=True, momentum=0.5)
+    assert_allclose(run_grads(opt, 1.0, GRADS[:2]), [x1, x2], rtol=1e-12)
+
+
 def test_adam_by_hand_amsgrad():
     # lr .1, betas (.5, .5), theta0 = 0, grads 2, .1
     # t=1: m = 1, v = 2, m_hat = 2, v_hat = 4 -> step .1 * 2 / (2 + eps)

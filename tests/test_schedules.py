@@ -376,6 +376,24 @@ def test_warm_restarts_fractional_t_mult():
     exact(curve(s, range(60)), _sgdr_by_simulation(1.0, 4, 1.5, 0.0, 60))
 
 
+@settings(max_examples=200, deadline=None)
+@given(T_0=st.integers(1, 60), T_mult=st.floats(1.01, 4.0))
+def test_warm_restarts_first_two_periods_any_t_mult(T_0, T_mult):
+    # Periods T_0 and T_0*T_mult start at 0 and T_0; by hand, inside each one
+    # the rate is (1 + cos(pi * t_cur / T_i)) / 2 of the peak. Fractional T_mult
+    # once put the first restart at 46.00000000000001 (T_0 = 46, T_mult = 1.7047950297215184).
+    s = CosineWarmRestarts(1.0, T_0, T_mult)
+    assert s(T_0) == 1.0
+    T_1 = T_0 * T_mult
+    t = np.arange(int(np.ceil(T_0 + T_1)))
+    t_cur, T_i = np.where(t < T_0, t, t - T_0), np.where(t < T_0, T_0, T_1)
+    np.testing.assert_allclose(s(t), (1 + np.cos(np.pi * t_cur / T_i)) / 2, rtol=1e-12, atol=1e-15)
+
+
+def test_warm_restarts_first_restart_regression():
+    assert CosineWarmRestarts(1.0, 46, T_mult=1.7047950297215184)(46) == 1.0
+
+
 def test_warm_restarts_keras():
     # CONVENTIONS B.4 Keras CosineDecayRestarts(1, 10, t_mul=2, m_mul=.5), float32.
     s = CosineWarmRestarts(1.0, 10, T_mult=2.0, m_mul=0.5)
@@ -400,6 +418,15 @@ def test_cyclic_torch_modes():
     s3 = Cyclic(0.01, 0.1, 4, mode="exp_range", gamma=0.9)
     exact(curve(s3, range(3)), [.01, .03025, .04645])
     printed(curve(s3, range(3, 6)), [".0592075", ".069049", ".0498581"])
+
+
+def test_cyclic_momentum_follows_the_amplitude_scale():
+    # torch CyclicLR(cycle_momentum=True): momentum = max - (max - base) * h * scale,
+    # base 0.8, max 0.9. Peaks (h = 1) at t = 4, 12, 20 with up = down = 4.
+    s2 = Cyclic(0.01, 0.1, 4, mode="triangular2")          # scale 1, 1/2, 1/4
+    exact(s2.momentum(np.array([4, 12, 20])), [0.9 - 0.1, 0.9 - 0.05, 0.9 - 0.025])
+    s3 = Cyclic(0.01, 0.1, 4, mode="exp_range", gamma=0.9)  # scale 0.9**t
+    exact(s3.momentum(4), 0.9 - 0.1 * 0.9 ** 4)
 
 
 def test_cyclic_boundaries_by_hand():
@@ -521,6 +548,13 @@ def test_plateau_max_mode_and_thresholds_by_hand():
     p = ReduceLROnPlateau(1.0, patience=0, factor=0.5, threshold=0.1, threshold_mode="abs")
     # abs, min: better iff a < best - 0.1
     assert [p.step(m) for m in [1.0, 0.95, 0.8, 0.75]] == [1.0, 0.5, 0.5, 0.25]
+    # abs, max: better iff a > best + 0.1 (1.05 is not, 1.2 is, 1.25 is not)
+    p = ReduceLROnPlateau(1.0, mode="max", patience=0, factor=0.5, threshold=0.1,
+                          threshold_mode="abs")
+    assert [p.step(m) for m in [1.0, 1.05, 1.2, 1.25]] == [1.0, 0.5, 0.5, 0.25]
+    # Keras's callback, same test; it cuts when wait >= patience, so patience 1 here
+    p = ReduceLROnPlateau.keras(1.0, mode="max", patience=1, factor=0.5, min_delta=0.1)
+    assert [p.step(m) for m in [1.0, 1.05, 1.2, 1.25]] == [1.0, 0.5, 0.5, 0.25]
 
 
 def test_plateau_eps_skips_tiny_cuts():
