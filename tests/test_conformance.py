@@ -153,20 +153,8 @@ def test_plateau_keras_min_delta_direction(keras):
 @pytest.mark.parametrize("kind", ["Cyclic", "OneCycle"])
 def test_cycle_momentum_matches_torch(torch, kind):
     for case in cases(kind, 1)[:15]:
-        kw = {k: v for k, v in case.params.items()}
         base_m, max_m = 0.8, 0.9
-        if kind == "Cyclic":
-            torch_kw = dict(base_lr=kw["base_lr"], max_lr=kw["max_lr"],
-                            step_size_up=kw["step_size_up"],
-                            step_size_down=kw["step_size_down"], mode=kw["mode"],
-                            gamma=kw["gamma"], base_momentum=base_m, max_momentum=max_m)
-        else:
-            torch_kw = dict(max_lr=kw["max_lr"], total_steps=kw["total_steps"],
-                            pct_start=kw["pct_start"], anneal_strategy=kw["anneal_strategy"],
-                            div_factor=kw["div_factor"],
-                            final_div_factor=kw["final_div_factor"],
-                            three_phase=kw["three_phase"], base_momentum=base_m,
-                            max_momentum=max_m)
+        torch_kw = F.torch_momentum_kwargs(kind, case.params, base_m, max_m)
         ref = F.torch_momenta(torch, kind, torch_kw, case.n)
         got = case.sched.momentum(np.arange(case.n), base_m, max_m)
         assert_rates(got, ref, case.params)

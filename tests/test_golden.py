@@ -39,6 +39,7 @@ def _close(actual, expected, rtol=1e-12, peak=1e-14):
 
 def test_recorded_versions():
     assert GOLDEN["versions"]["torch"].startswith("2.13")
+    assert GOLDEN["versions"]["keras"].startswith("3.")
     assert GOLDEN["seeds"]["schedules"] == [R.SEED, R.PER_KIND, R.N]
 
 
@@ -72,14 +73,29 @@ def test_schedule_matches_recorded_frameworks(index):
         assert ok.all(), (source, np.flatnonzero(~ok)[:5])
 
 
+MOMENTUM = [i for i, c in enumerate(CASES) if c.kind in ("Cyclic", "OneCycle")]
+
+
+@pytest.mark.parametrize("index", MOMENTUM, ids=[f"{CASES[i].kind}-{i}" for i in MOMENTUM])
+def test_cycle_momentum_matches_recorded_torch(index):
+    case, entry = CASES[index], GOLDEN["schedules"][index]
+    ref = np.array(entry["torch_momentum"])       # cycle_momentum, base 0.8, max 0.9
+    assert _close(case.sched.momentum(np.arange(len(ref)), 0.8, 0.9), ref).all()
+
+
 @pytest.mark.parametrize("index", range(len(GOLDEN["plateau"])))
-def test_plateau_matches_recorded_torch(index):
+def test_plateau_matches_recorded_torch_and_keras(index):
     entry = GOLDEN["plateau"][index]
     init, kw, metrics = R.plateau_cases()[index]
     assert entry["kwargs"] == R._clean(kw) and entry["init_value"] == init
     plateau = S.ReduceLROnPlateau(init, **kw)
     got = [plateau.step(m) for m in entry["metrics"]]
     assert _close(got, entry["torch"]).all()
+    keras = S.ReduceLROnPlateau.keras(init, mode=kw["mode"], factor=kw["factor"],
+                                      patience=kw["patience"], min_delta=kw["threshold"],
+                                      cooldown=kw["cooldown"], min_lr=kw["min_lr"])
+    got = [keras.step(m) for m in entry["metrics"]]
+    assert _close(got, entry["keras"]).all()
 
 
 OPT_CASES = R.optimizer_cases()

@@ -371,6 +371,18 @@ def torch_plateau(torch, kwargs, init_value, metrics):
     return np.array(out)
 
 
+def torch_momentum_kwargs(kind, params, base_momentum=0.8, max_momentum=0.9):
+    """torch CyclicLR / OneCycleLR arguments for a Cyclic / OneCycle case's params."""
+    kw = dict(params)
+    if kind == "Cyclic":
+        keys = ("base_lr", "max_lr", "step_size_up", "step_size_down", "mode", "gamma")
+    else:
+        keys = ("max_lr", "total_steps", "pct_start", "anneal_strategy", "div_factor",
+                "final_div_factor", "three_phase")
+    return dict({k: kw[k] for k in keys}, base_momentum=base_momentum,
+                max_momentum=max_momentum)
+
+
 def torch_momenta(torch, kind, kwargs, n):
     """torch's cycle_momentum for CyclicLR / OneCycleLR (SGD with momentum)."""
     p = torch.zeros(1, dtype=torch.float64, requires_grad=True)

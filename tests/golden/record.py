@@ -89,8 +89,12 @@ def main():
             entry["torch"] = F.torch_rates(torch, *case.torch, n).tolist()
         if case.optax is not None and optax is not None:
             entry["optax"] = F.optax_rates(optax, jnp, case.optax, case.n).tolist()
-        if case.keras is not None and keras is not None and len(entry) == 3:
+        if case.keras is not None and keras is not None:
             entry["keras"] = F.keras_rates(keras, case.keras, case.n).tolist()
+        if case.kind in ("Cyclic", "OneCycle"):       # cycle_momentum, base .8, max .9
+            entry["torch_momentum"] = F.torch_momenta(
+                torch, case.kind, F.torch_momentum_kwargs(case.kind, case.params),
+                F.torch_steps(case)).tolist()
         schedules.append(entry)
 
     plateau = []
@@ -98,6 +102,8 @@ def main():
         plateau.append({"init_value": init, "kwargs": _clean(kw),
                         "metrics": metrics.tolist(),
                         "torch": F.torch_plateau(torch, kw, init, metrics).tolist()})
+        if keras is not None:             # Keras's callback: threshold as absolute min_delta
+            plateau[-1]["keras"] = F.keras_plateau(keras, kw, init, metrics).tolist()
 
     optimizers = []
     for kind, A, b, x0, opt, name, kw in optimizer_cases():
