@@ -249,9 +249,10 @@ def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8,
         params[0], losses[0] = x, loss0
         if state is None:
             state = optimizer.init(x)
-        elif not hasattr(state, "count"):
-            raise TypeError("state must be an optimizer state with a count "
-                            f"(e.g. trace.state), got {type(state).__name__}")
+        elif not (isinstance(state, tuple) and "count" in getattr(state, "_fields", ())):
+            # a NamedTuple with a count field; a plain tuple also has a .count (a method)
+            raise TypeError("state must be an optimizer state, a NamedTuple with a count "
+                            f"field (e.g. trace.state), got {type(state).__name__}")
         start = check_int("state.count", state.count, low=0)
         for t in range(steps):
             lrs[t] = rate_at(optimizer.lr, start + t)

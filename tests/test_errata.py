@@ -48,10 +48,16 @@ def test_steps_per_epoch_onecycle_horizon():
     total = 3 * theory.steps_per_epoch(1000, 32)
     s = schedules.OneCycle(0.1, total)
     assert total == 96
-    s(np.arange(total))                      # every update has a rate
+    # every update has a rate; torch OneCycleLR endpoints (B.1): max/div and max/(div*final_div)
+    rates = s(np.arange(total))
+    assert rates.shape == (96,) and np.all(rates > 0) and rates.max() <= 0.1
+    assert_allclose(rates[[0, -1]], [0.1 / 25, 0.1 / (25 * 1e4)], rtol=1e-12)
+    # 93 < 96 is fine (drop_last's horizon): cos phase from step pN-1 = 27.8 down to N-1 = 95
+    pct = (93 - 27.8) / (95 - 27.8)
+    assert_allclose(s(3 * (1000 // 32)),
+                    4e-7 + (0.1 - 4e-7) / 2 * (1 + math.cos(math.pi * pct)), rtol=1e-12)
     with pytest.raises(ValueError, match="total_steps"):
-        s(3 * (1000 // 32))                  # fine: 93 < 96 ...
-        s(total)                             # ... but one past the end raises
+        s(total)                             # one past the end raises
 
 
 @pytest.mark.parametrize("kwargs, exc, match", [

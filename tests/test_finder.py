@@ -6,7 +6,6 @@ published rules (fastai/callback/schedule.py; CONVENTIONS.md B.5).
 """
 
 import bisect
-import math
 
 import numpy as np
 import pytest
@@ -400,8 +399,23 @@ def test_suggestions_on_the_quadratic_are_below_the_stability_limit():
     got = {name: rule(res) for name, rule in F.SUGGESTIONS.items()}
     assert all(0 < v < 2 for v in got.values()), got
     assert list(F.SUGGESTIONS) == ["valley", "slide", "minimum", "steep"]
-    assert math.isclose(got["minimum"] * 10, res.lrs[np.argmin(F.suggestion_window(res)[1])
-                                                      + res.num_it // 10])
+
+
+def test_window_of_a_stopped_test_is_fastais_slice_by_num_it():
+    # fastai lr_find: recorder.lrs[num_it//10:-5] (CONVENTIONS B.5), num_it the
+    # number asked for, not the m recorded. Here num_it = 40 but the test stopped
+    # after m = 25 updates: the window is indices 40//10 = 4 .. 25-5-1 = 19.
+    lrs = np.arange(1.0, 26.0)                      # lrs[i] = i + 1
+    smoothed = np.full(25, 5.0)
+    smoothed[15] = 1.0                              # lowest inside the window
+    smoothed[3] = 0.5                               # just before it (m//10 = 2 would take it)
+    smoothed[20] = 0.2                              # first of the last five, left out
+    r = F.RangeTestResult(lrs=lrs, losses=smoothed, smoothed=smoothed,
+                          stopped_at=24, num_it=40)
+    w_lrs, w_losses = F.suggestion_window(r)
+    assert_array_equal(w_lrs, np.arange(5.0, 21.0))            # rates 5 .. 20
+    assert_array_equal(w_losses, [5.0] * 11 + [1.0] + [5.0] * 4)
+    assert F.suggest_minimum(r) == 1.6                          # lrs[15] / 10 = 16 / 10
 
 
 # ------------------------------------------- plotting (w3 section of plotting) --

@@ -267,6 +267,10 @@ def test_momentum_stable_agrees_with_momentum_rate():
     assert momentum_stable(1.9 * 2 / lam, 0.95, lam)
     assert not momentum_stable(1.9 * 2 / lam, 0.0, lam)
     assert not momentum_stable(0.0, 0.5, lam)
+    # exactly on the boundary eta lam = 2 + 2 beta a root is -1 (rho = 1): not stable
+    # (beta = 0: sigma = 1 - 2 = -1; beta = .5: sigma^2 + 1.5 sigma + .5 = (sigma + 1)(sigma + .5))
+    assert not momentum_stable(2.0, 0.0, 1.0)
+    assert not momentum_stable(3.0, 0.5, 1.0)
 
 
 # --------------------------------------------------------------------------

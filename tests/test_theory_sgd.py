@@ -276,11 +276,27 @@ def test_plot_error_norms(ax):
 
 def test_plot_sgd_variance_and_batch_variance(ax):
     v = sgd_variance([0.1] * 5, 1.0, 1.0)
-    plotting.plot_sgd_variance(ax, [v], ["x"], measured=[v], floors=[0.05])
+    measured = [0.0, 0.012, 0.017, 0.026, 0.031, 0.033]       # deliberately not v
+    plotting.plot_sgd_variance(ax, [v], ["x"], measured=[measured], floors=[0.05])
     assert ax.get_yscale() == "log" and len(ax.lines) == 3
+    (dots,) = [ln for ln in ax.lines if ln.get_marker() == "."]
+    (theory,) = [ln for ln in ax.lines if ln.get_label() == "x"]
+    # v_0 = 0 is left out of the log axis
+    assert_allclose(dots.get_xydata(), np.c_[1:6, measured[1:]], rtol=1e-12)
+    # v_{t+1} = .81 v_t + .01 from v_0 = 0: v_t = .01 (1 - .81^t) / .19 (.01, .0181, .024661, ...)
+    t = np.arange(1, 6)
+    assert_allclose(theory.get_xydata(), np.c_[t, 0.01 * (1 - 0.81 ** t) / 0.19], rtol=1e-12)
+    assert dots.get_color() == theory.get_color()
     fig, ax2 = plt.subplots()
-    plotting.plot_batch_variance(ax2, [1, 2, 4], [1.0, 0.5, 0.0], [1.0, 0.5, 0.0])
-    assert ax2.get_xscale() == "log" and len(ax2.lines[0].get_xdata()) == 2
+    # n = 4 examples of unit variance: (n - b) / (b (n - 1)) = 1, 1/3, 0 for b = 1, 2, 4
+    plotting.plot_batch_variance(ax2, [1, 2, 4], [0.9, 0.4, 0.0], [1.0, 1 / 3, 0.0])
+    assert ax2.get_xscale() == "log" and ax2.get_yscale() == "log"
+    (line,) = [ln for ln in ax2.lines if ln.get_label() == "theory"]
+    (dots,) = [ln for ln in ax2.lines if ln.get_label() == "measured"]
+    assert line.get_linestyle() == "-" and dots.get_marker() == "o"
+    # b = 4 has variance 0 and is left out of the log axes
+    assert_allclose(line.get_xydata(), [[1, 1.0], [2, 1 / 3]], rtol=1e-12)
+    assert_allclose(dots.get_xydata(), [[1, 0.9], [2, 0.4]], rtol=1e-12)
     fig.canvas.draw()
     plt.close(fig)
 
@@ -293,9 +309,22 @@ def test_plot_losses_per_epoch(ax):
 
 
 def test_plot_momentum_figures(ax):
-    plotting.plot_momentum_rate_map(ax, np.linspace(0, 5, 21), np.linspace(0, 0.95, 11),
-                                    [0.01, 1.0])
+    etas, betas = np.linspace(0, 5, 21), np.linspace(0, 0.95, 11)
+    plotting.plot_momentum_rate_map(ax, etas, betas, [0.01, 1.0])     # L = 1, mu = .01
     assert ax.get_xlabel().startswith("learning rate") and ax.get_legend() is not None
+    (edge,) = [ln for ln in ax.lines if ln.get_label().startswith("stability boundary")]
+    assert_allclose(edge.get_xydata(), np.c_[(2 + 2 * betas) / 1.0, betas], rtol=1e-12)
+    (star,) = [ln for ln in ax.lines if ln.get_marker() == "*"]
+    # CONVENTIONS B.7: lambda_1 = .01, lambda_n = 1 -> alpha* = 3.305785, beta* = .669421
+    assert_allclose(star.get_xydata(), [[3.305785, 0.669421]], rtol=0, atol=5e-7)
+    assert_allclose(star.get_xydata(), [heavy_ball_optimal(1.0, 0.01)], rtol=1e-12)
+    rho = ax.collections[0].get_array()                # rows: betas, columns: etas
+    for i, j in [(0, 4), (7, 10), (10, 2), (3, 7)]:
+        # largest root of sigma^2 - (1 + beta - eta lam) sigma + beta over both eigenvalues
+        want = max(np.abs(np.roots([1, -(1 + betas[i] - etas[j] * lam), betas[i]])).max()
+                   for lam in (0.01, 1.0))
+        assert_allclose(rho[i, j], want, rtol=1e-9)
+    assert rho.mask[0, 20]                  # eta L = 5 > 2 at beta = 0: blank, not coloured
     fig, ax2 = plt.subplots()
     plotting.plot_momentum_rate_vs_beta(ax2, [0.1, 1.0], np.linspace(0, 0.99, 50))
     assert len(ax2.lines) == 5

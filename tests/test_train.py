@@ -39,6 +39,9 @@ def test_divergence_step_is_reported_by_hand():
     assert_array_equal(trace.params[first:, 0], np.full(101 - first, (-1.5) ** (first - 1)))
     assert np.all(np.isnan(trace.losses[first:]))
     assert np.all(np.isfinite(trace.losses[:first]))
+    # update first - 1 used the last finite iterate; no gradient after that (Trace docstring)
+    assert np.isnan(trace.grad_norms[first:]).all()
+    assert np.all(np.isfinite(trace.grad_norms[:first]))
     assert trace.params.shape == (101, 1)
 
 
@@ -170,9 +173,11 @@ def test_continuing_from_state_equals_one_uninterrupted_run(opt):
     assert rest.state.count == 30
 
 
-def test_state_must_be_an_optimizer_state():
-    with pytest.raises(TypeError, match="state"):
-        train.run(quad1(), optim.SGD(lr=0.1), [1.0], steps=3, state=(1, 2))
+@pytest.mark.parametrize("bad, name", [((1, 2), "tuple"), (object(), "object")])
+def test_state_must_be_an_optimizer_state(bad, name):
+    # a plain tuple has a .count method: it must not reach the "state.count" check
+    with pytest.raises(TypeError, match=rf"^state must be an optimizer state, .* got {name}$"):
+        train.run(quad1(), optim.SGD(lr=0.1), [1.0], steps=3, state=bad)
 
 
 def test_rate_at_and_sweep_reject_bad_input():
