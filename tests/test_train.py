@@ -70,6 +70,23 @@ def test_sweep_rows_equal_single_runs_exactly():
     assert batch.diverged_at.shape == (4,)
 
 
+def test_stochastic_sweep_rows_see_the_same_batches_as_single_runs():
+    # The promise that makes a stochastic sweep a fair comparison of rates:
+    # row i is the run with rate i and the same generator seed, batch for batch.
+    X, y = problems.make_linear_data(n=60, rng=np.random.default_rng(3))
+    lin = problems.LinearRegression(X, y)
+    etas = [0.05, 0.3, 0.9]
+    batch = train.sweep(lin, optim.Adam(lr=1.0), etas, [0.0, 0.0], steps=80,
+                        rng=np.random.default_rng(9), batch_size=5)
+    for i, eta in enumerate(etas):
+        single = train.run(lin, optim.Adam(lr=eta), [0.0, 0.0], 80,
+                           rng=np.random.default_rng(9), batch_size=5)
+        assert_allclose(batch.params[:, i], single.params, rtol=1e-13, atol=1e-15)
+    other = train.run(lin, optim.Adam(lr=etas[0]), [0.0, 0.0], 80,
+                      rng=np.random.default_rng(10), batch_size=5)
+    assert not np.allclose(batch.params[:, 0], other.params)    # the seed matters
+
+
 def test_schedule_rates_are_recorded():
     sched = schedules.StepDecay(0.1, step_size=3, gamma=0.5)
     trace = train.run(quad1(), optim.SGD(lr=sched), [3.0], steps=7)
