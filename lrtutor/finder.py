@@ -231,9 +231,9 @@ class ExponentialSweep:
               \Big(\frac{\eta_{\mathrm{end}}}{\eta_{\mathrm{start}}}\Big)^{i/N},
               \qquad i = 0, 1, \dots
 
-    where :math:`\eta_{\mathrm{start}}` is ``start_lr``,
-    :math:`\eta_{\mathrm{end}}` is ``end_lr``, :math:`N` is ``num_it`` and
-    :math:`i` the number of updates already applied.
+    where :math:`\eta_{\mathrm{start}}` is ``start_lr`` (> 0),
+    :math:`\eta_{\mathrm{end}}` is ``end_lr`` (> ``start_lr``), :math:`N` is
+    ``num_it`` (an int >= 1) and :math:`i` the number of updates already applied.
 
     Notes
     -----
@@ -389,7 +389,7 @@ def range_test(problem, optimizer, x0, start_lr=1e-7, end_lr=10, num_it=100,
     num_it : int >= 6
     rng : numpy.random.Generator, optional
         Required with ``batch_size``.
-    batch_size : int >= 1, optional
+    batch_size : int, 1 <= batch_size <= problem.n, optional
         Mini-batch size for a data-set problem; ``None`` is full batch.
     beta : float in [0, 1)
         Smoothing of the recorded loss.
@@ -503,7 +503,7 @@ def _window(result, need):
 
 
 def suggest_valley(result):
-    r"""fastai's default rule: a point about two thirds of the way down the longest valley.
+    r"""fastai's default rule: a point about halfway down the longest valley.
 
     Let :math:`D_i` be the length of the longest strictly decreasing
     subsequence of the windowed losses that ends at index :math:`i`, let

@@ -651,8 +651,8 @@ class AdaGrad:
     accumulator at 0.1 and put :math:`\epsilon` *inside* the root,
     :math:`g/\sqrt{s + \epsilon}`; ``AdaGrad(initial_accumulator_value=0.1)``
     reproduces them up to that :math:`\epsilon`. With a zero accumulator the
-    first step is :math:`\eta\,\mathrm{sign}(g)` whatever the size of
-    :math:`g`.
+    first step is :math:`\eta\,\mathrm{sign}(g)` for any :math:`|g| \gg \epsilon`
+    (:math:`\eta g/(|g| + \epsilon)` exactly).
 
     Examples
     --------
@@ -919,7 +919,9 @@ class Adam:
     :math:`\eta/c_1` and :math:`\sqrt{v_t}/\sqrt{c_2} + \epsilon` to a few
     units in the last place.
     ``optax.adam`` is the same formula (its ``eps_root``, 0 by default, adds a
-    second constant inside the root). Keras's ``Adam`` adds its
+    second constant inside the root); JAX computes in float32 unless its x64
+    mode is on, so optax's printed values agree to about 1e-6 by default and
+    to 1e-12 in x64 mode. Keras's ``Adam`` adds its
     :math:`\hat\epsilon` (1e-7) to the root of the *uncorrected* :math:`v_t`
     (the paper's "efficient" form), which no fixed ``eps`` here reproduces
     exactly. Coupled L2 decay passes through the adaptive denominator, so a
@@ -1052,7 +1054,8 @@ class AdamW:
     writes the decay as :math:`\eta_t\lambda'\theta` with only the schedule
     multiplier :math:`\eta_t`, not the base rate; its :math:`\lambda'` is
     ``weight_decay * lr`` here. ``optax.adamw`` applies the same update
-    :math:`-\eta(\dots + \lambda\theta)` with default ``weight_decay=1e-4``;
+    :math:`-\eta(\dots + \lambda\theta)` with default ``weight_decay=1e-4``
+    (in float32 unless JAX's x64 mode is on, see :class:`Adam`);
     Keras's ``AdamW`` defaults to 0.004 and uses its own :math:`\epsilon`
     convention (see :class:`Adam`). The state is an :class:`AdamState`.
 

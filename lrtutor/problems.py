@@ -468,7 +468,9 @@ class LinearRegression(_DataProblem, _Spectrum):
         Of ``hessian``, ascending.
     L, mu, condition_number : float
         :math:`\lambda_{\max}(H)`, :math:`\lambda_{\min}(H)` and their ratio
-        (``inf`` when ``mu == 0``, i.e. collinear features or ``n < d``).
+        (``inf`` when the computed ``mu`` is exactly 0; collinear features or
+        ``n < d`` usually leave ``mu`` at about 1e-16 from rounding, so
+        ``condition_number`` is about 1e16 rather than ``inf``).
     minimizer : ndarray, shape (d,)
         The least-squares solution from :func:`numpy.linalg.lstsq` (the
         minimum-norm one if the minimizer is not unique): the closed-form
@@ -649,8 +651,11 @@ def make_logistic_data(n=200, weights=(2.0, -1.0), intercept=0.5, rng=None):
 
     where :math:`w` is ``weights`` (length :math:`p`) and :math:`b` is
     ``intercept``. Because labels are random rather than thresholded, the
-    data are (for any moderate ``n``, with overwhelming probability) not
-    linearly separable, so the log-loss has a finite minimizer.
+    data are, once ``n`` is a few dozen, not linearly separable with
+    overwhelming probability, so the log-loss has a finite minimizer. Very
+    small samples can be separable (with the default generator, ``n = 5`` and
+    ``n = 10`` are): then the loss has no minimizer and the weights grow
+    without bound.
 
     Parameters
     ----------

@@ -895,7 +895,10 @@ class Cyclic(_Schedule):
 
     def momentum(self, t, base_momentum=0.8, max_momentum=0.9):
         r"""Cyclical momentum, opposite to the rate: :math:`\mu_t = \mu_{\max} -
-        (\mu_{\max} - \mu_{\min})\,h\,\sigma` (torch ``cycle_momentum``)."""
+        (\mu_{\max} - \mu_{\min})\,h\,\sigma` (torch ``cycle_momentum``), where
+        :math:`\mu_{\min}` is ``base_momentum`` and :math:`\mu_{\max}` is
+        ``max_momentum``, ``0 <= base_momentum <= max_momentum < 1``, and ``t``
+        are steps (ints >= 0)."""
         base_momentum = check_real("base_momentum", base_momentum, low=0, high=1, high_op="<")
         max_momentum = check_real("max_momentum", max_momentum, low=base_momentum,
                                   high=1, high_op="<")
@@ -934,7 +937,9 @@ class OneCycle(_Schedule):
     total_steps : int
         Number of updates :math:`N`, >= 2; ``t`` must be < ``total_steps``.
     pct_start : float
-        Fraction of the steps spent rising; phases must have positive length.
+        Fraction of the steps spent rising, with every phase at least one
+        step long: ``0 < pct_start * total_steps - 1 < total_steps - 1``
+        (three-phase: ``2 * pct_start * total_steps - 2 < total_steps - 1``).
     anneal_strategy : {'cos', 'linear'}
         Shape of each phase.
     div_factor, final_div_factor : float
@@ -945,9 +950,11 @@ class OneCycle(_Schedule):
 
     Notes
     -----
-    Equals ``torch.optim.lr_scheduler.OneCycleLR(opt, max_lr, total_steps,
-    pct_start, anneal_strategy, div_factor=div_factor,
-    final_div_factor=final_div_factor, three_phase=three_phase)``; ``s(t)`` is
+    Equals ``torch.optim.lr_scheduler.OneCycleLR(opt, max_lr,
+    total_steps=total_steps, pct_start=pct_start, anneal_strategy=anneal_strategy,
+    div_factor=div_factor, final_div_factor=final_div_factor,
+    three_phase=three_phase)`` (keywords: torch's third and fourth positional
+    arguments are ``epochs`` and ``steps_per_epoch``); ``s(t)`` is
     the lr after ``t`` calls of ``scheduler.step()``. The peak is at step
     :math:`pN - 1` (optax's ``cosine_onecycle_schedule`` peaks at
     :math:`\lfloor pN \rfloor`). Torch tolerates one extra ``step()``
@@ -1020,7 +1027,9 @@ class OneCycle(_Schedule):
 
     def momentum(self, t, base_momentum=0.85, max_momentum=0.95):
         r"""Cyclical momentum: ``max -> base`` while the rate rises, then back
-        (three-phase: back during phase 2, flat in phase 3)."""
+        (three-phase: back during phase 2, flat in phase 3), torch's
+        ``cycle_momentum``; ``0 <= base_momentum <= max_momentum < 1``, and
+        ``t`` are steps (ints >= 0) below ``total_steps``."""
         base_momentum = check_real("base_momentum", base_momentum, low=0, high=1, high_op="<")
         max_momentum = check_real("max_momentum", max_momentum, low=base_momentum,
                                   high=1, high_op="<")

@@ -14,7 +14,8 @@ factor by which the worst error component shrinks per step, and
 Functions meant for plots over a grid of learning rates
 (:func:`contraction_factor`, :func:`momentum_rate`, :func:`momentum_stable`)
 accept arrays and allow :math:`\eta = 0` (the left end of an axis; nothing
-moves, :math:`\rho = 1`). The others take scalars.
+moves, :math:`\rho = 1`), and so do :func:`nesterov_rate` and
+:func:`momentum_roots`. The others take scalars.
 """
 
 from __future__ import annotations
@@ -268,8 +269,8 @@ def gd_iterate(hessian, x0, eta, t, minimizer=None):
 def momentum_rate(eta, beta, eigenvalues):
     r"""Asymptotic contraction factor of heavy-ball momentum on a quadratic.
 
-    Momentum in PyTorch's form, :math:`v_{t+1} = \beta v_t + \nabla f(\theta_t)`,
-    :math:`\theta_{t+1} = \theta_t - \eta v_{t+1}`, equals Polyak's heavy ball
+    Momentum in PyTorch's form, :math:`b_{t+1} = \beta b_t + \nabla f(\theta_t)`,
+    :math:`\theta_{t+1} = \theta_t - \eta b_{t+1}`, equals Polyak's heavy ball
     for a constant :math:`\eta`. Along an eigenvector with eigenvalue
     :math:`\lambda` the error obeys
     :math:`e_{t+1} = (1 + \beta - \eta\lambda) e_t - \beta e_{t-1}`, whose
@@ -277,14 +278,14 @@ def momentum_rate(eta, beta, eigenvalues):
 
     .. math::
 
-        \sigma_{1,2} = \tfrac12\Big(b \pm \sqrt{b^2 - 4\beta}\Big), \quad
-        b = 1 + \beta - \eta\lambda, \qquad
+        \sigma_{1,2} = \tfrac12\Big(a \pm \sqrt{a^2 - 4\beta}\Big), \quad
+        a = 1 + \beta - \eta\lambda, \qquad
         \rho(\eta, \beta) = \max_i \max(|\sigma_1|, |\sigma_2|),
 
     where :math:`\eta` is ``eta``, :math:`\beta` is ``beta`` and
     :math:`\lambda_i` are ``eigenvalues``. Complex roots
-    (:math:`b^2 < 4\beta`) have modulus :math:`\sqrt\beta`; real ones give
-    :math:`(|b| + \sqrt{b^2 - 4\beta})/2`. At :math:`\beta = 0` this is
+    (:math:`a^2 < 4\beta`) have modulus :math:`\sqrt\beta`; real ones give
+    :math:`(|a| + \sqrt{a^2 - 4\beta})/2`. At :math:`\beta = 0` this is
     :func:`contraction_factor`.
 
     Parameters
@@ -306,7 +307,7 @@ def momentum_rate(eta, beta, eigenvalues):
     -----
     Where the two roots coincide (critical damping) the error decays like
     :math:`t\rho^t`, still at rate :math:`\rho`. Near such points
-    :math:`\rho` depends on the square root of :math:`b^2 - 4\beta`, so a
+    :math:`\rho` depends on the square root of :math:`a^2 - 4\beta`, so a
     rounding error of :math:`10^{-16}` there moves :math:`\rho` by about
     :math:`10^{-8}`. Chapter "Momentum".
 
@@ -411,10 +412,10 @@ def heavy_ball_optimal_rate(L, mu):
 def iterations_to_tolerance(rate, tol):
     r"""Steps needed to shrink the error by a factor ``tol`` at a given rate.
 
-    .. math:: T = \min\{t \ge 0 : \rho^t \le \epsilon\}
-                = \Big\lceil \frac{\log \epsilon}{\log \rho} \Big\rceil,
+    .. math:: T = \min\{t \ge 0 : \rho^t \le \delta\}
+                = \Big\lceil \frac{\log \delta}{\log \rho} \Big\rceil,
 
-    where :math:`\rho` is ``rate`` and :math:`\epsilon` is ``tol``.
+    where :math:`\rho` is ``rate`` and :math:`\delta` is ``tol``.
 
     Parameters
     ----------
@@ -522,7 +523,8 @@ def steps_per_epoch(n, batch_size, drop_last=False):
     schedule (``OneCycleLR``, ``CyclicLR``, or a ``CosineAnnealingLR`` stepped
     every batch) needs ``total_steps = epochs * S``; using ``epochs`` alone, or
     ``n // B`` when the last partial batch is kept, makes PyTorch's
-    ``OneCycleLR`` raise "Tried to step ... times" near the end of training.
+    ``OneCycleLR`` raise "Tried to step ... times" partway through training
+    (after about one epoch with ``epochs`` alone, near the end with ``n // B``).
     Derived in the chapter "From lrtutor to the frameworks".
 
     Examples
@@ -712,12 +714,12 @@ def sgd_variance(etas, lam, sigma2, v0=0.0):
     On the 1-D quadratic with additive gradient noise of
     :func:`sgd_stationary_variance`, the variance of :math:`\theta_t` obeys
 
-    .. math:: v_{t+1} = (1 - \eta_t\lambda)^2\, v_t + \eta_t^2\,\sigma^2,
+    .. math:: V_{t+1} = (1 - \eta_t\lambda)^2\, V_t + \eta_t^2\,\sigma^2,
 
     where :math:`\eta_t` is ``etas[t]``, :math:`\lambda` is ``lam``,
-    :math:`\sigma^2` is ``sigma2`` and :math:`v_0` is ``v0``. The mean error
+    :math:`\sigma^2` is ``sigma2`` and :math:`V_0` is ``v0``. The mean error
     follows plain gradient descent, so
-    :math:`\mathbb E(\theta_t - \theta^\star)^2 = (\text{mean error})^2 + v_t`.
+    :math:`\mathbb E(\theta_t - \theta^\star)^2 = (\text{mean error})^2 + V_t`.
 
     Parameters
     ----------
@@ -732,15 +734,17 @@ def sgd_variance(etas, lam, sigma2, v0=0.0):
     Returns
     -------
     ndarray, shape (T + 1,)
-        :math:`v_0, v_1, \dots, v_T`.
+        :math:`V_0, V_1, \dots, V_T`.
 
     Notes
     -----
     For a constant rate :math:`\eta` the recursion sums to
-    :math:`v_t = a^t v_0 + \eta^2\sigma^2 (1 - a^t)/(1 - a)` with
+    :math:`V_t = a^t V_0 + \eta^2\sigma^2 (1 - a^t)/(1 - a)` with
     :math:`a = (1-\eta\lambda)^2`, which tends to
     :func:`sgd_stationary_variance`. With :math:`\eta_t \to 0` and
-    :math:`\sum_t \eta_t = \infty` (Robbins--Monro) :math:`v_t \to 0`.
+    :math:`\sum_t \eta_t = \infty`, :math:`V_t \to 0` (the Robbins--Monro
+    conditions, which also ask :math:`\sum_t \eta_t^2 < \infty`, are
+    sufficient but stronger than this recursion needs).
     Unstable rates (:math:`\eta_t\lambda > 2` for ever) make it overflow to
     ``inf`` without a warning.
 
@@ -942,8 +946,8 @@ def nesterov_rate(eta, beta, eigenvalues):
 
     .. math::
 
-        \sigma_{1,2} = \tfrac12\Big(b \pm \sqrt{b^2 - 4c}\Big), \quad
-        b = (1+\beta)(1-\eta\lambda), \quad c = \beta(1-\eta\lambda), \qquad
+        \sigma_{1,2} = \tfrac12\Big(a \pm \sqrt{a^2 - 4c}\Big), \quad
+        a = (1+\beta)(1-\eta\lambda), \quad c = \beta(1-\eta\lambda), \qquad
         \rho = \max_i \max(|\sigma_1|, |\sigma_2|),
 
     where :math:`\eta` is ``eta``, :math:`\beta` is ``beta`` and

@@ -70,7 +70,8 @@ class Trace:
         For each run, the first step ``t`` whose loss was non-finite or above
         the explosion threshold, or ``-1`` if it never diverged.
     threshold : float
-        The explosion threshold used, ``blowup * max(f(theta_0), 1)``.
+        The explosion threshold used, ``blowup * max(f(theta_0), 1)``, with the
+        largest starting loss over all runs (one threshold shared by every run).
     state : NamedTuple
         The optimizer's state after the last step; pass it to :func:`run` as
         ``state=`` to continue the run (momentum buffers, moment estimates and
@@ -183,7 +184,8 @@ def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8,
     the optimizer's rate at step ``t``.
 
     A run diverges at the first step ``t`` where :math:`f(\theta_t)` is not
-    finite or exceeds ``blowup * max(f(theta_0), 1)``. From then on its
+    finite or exceeds ``blowup * max(f(theta_0), 1)`` (for several runs, the
+    largest starting loss of them all: one threshold for every run). From then on its
     parameters are frozen at :math:`\theta_{t-1}` and its losses are NaN; the
     step is reported in :attr:`Trace.diverged_at`. No warning is emitted.
 
@@ -199,7 +201,7 @@ def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8,
     steps : int >= 0
     rng : numpy.random.Generator, optional
         Required when ``batch_size`` is given.
-    batch_size : int >= 1, optional
+    batch_size : int, 1 <= batch_size <= problem.n, optional
         Mini-batch size; ``None`` means full-batch gradient descent.
     blowup : float > 1
         Loss growth factor that counts as divergence.

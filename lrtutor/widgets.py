@@ -154,11 +154,12 @@ class QuadraticExplorer(Explorer):
 
     Parameters
     ----------
-    eta, lam : float > 0
-        Initial control values.
+    eta, lam : float
+        Initial control values, within the sliders' ranges:
+        ``1e-3 <= eta <= 10`` and ``0.1 <= lam <= 10``.
     theta0 : float
         Starting point (the minimiser is :math:`\theta^\star = 0`).
-    steps : int >= 1
+    steps : int, 1 <= steps <= 10000
         Steps per run.
 
     Examples
@@ -1040,7 +1041,7 @@ def measured_contraction(errors, window=20, floor=1e-200):
     where :math:`e_t = \lVert\theta_t - \theta^\star\rVert` are ``errors``,
     :math:`j` is the last step with a finite error above ``floor`` (below it
     the error has reached the limits of float64) and :math:`w` is ``window``
-    (fewer steps if the run is shorter). Returns ``None`` when fewer than two
+    (an int >= 1; fewer steps if the run is shorter). Returns ``None`` when fewer than two
     such errors exist (e.g. a run that hit the minimum exactly).
 
     >>> round(measured_contraction(2.0 * 0.9 ** np.arange(50)), 12)
@@ -1508,8 +1509,8 @@ def source_cosine(eta0, T, t):
 
     .. math:: \eta_t = \eta_0 \Big(1 - \frac{t}{T}\Big)^3 \cos\frac{3\pi t}{2T} \qquad \text{(wrong)},
 
-    where :math:`\eta_0` is ``eta0``, :math:`T` is ``T`` and :math:`t` is
-    ``t``. For :math:`T/3 < t < T` the cosine is negative and the cube
+    where :math:`\eta_0` is ``eta0`` (>= 0), :math:`T` is ``T`` (an int >= 1)
+    and :math:`t` is ``t`` (ints >= 0). For :math:`T/3 < t < T` the cosine is negative and the cube
     positive, so the "rate" is negative for two thirds of training (gradient
     ascent). The correct schedule is :class:`lrtutor.schedules.CosineDecay`.
 
