@@ -119,6 +119,7 @@ def test_golden_boundaries_are_covered():
         by_kind.setdefault(case.kind, []).append(case)
     assert any(c.params["step_size"] < R.N for c in by_kind["StepDecay"])
     assert any(c.params["warmup_steps"] < R.N for c in by_kind["Warmup"])
+    assert {"T" in c.params for c in by_kind["Warmup"]} == {True, False}   # both inner schedules
     assert any(c.params["T_0"] < R.N // 2 for c in by_kind["CosineWarmRestarts"])
     assert any(c.params["total_steps"] == c.n for c in by_kind["OneCycle"])
     assert any(c.params["decay_steps"] < R.N for c in by_kind["PolynomialDecay"])

@@ -24,6 +24,9 @@ sys.path.insert(0, str(HERE))
 import frameworks as F  # noqa: E402
 
 SEED, PER_KIND, N = 2026, 4, 120        # schedule configurations
+# Kinds whose draw has branches get more draws, so that every branch is recorded
+# (Warmup: four draws would all be warmup + constant; eight include warmup + cosine).
+EXTRA_DRAWS = {"Warmup": 4}
 OPT_SEED, OPT_PER_KIND, OPT_STEPS = 7, 3, 50
 PLATEAU_SEED, PLATEAU_N = 9, 8
 
@@ -44,7 +47,7 @@ def schedule_cases():
     out = []
     for i, (kind, draw) in enumerate(F.SCHEDULE_DRAWS.items()):
         rng = np.random.default_rng([SEED, i])
-        out += [draw(rng, N) for _ in range(PER_KIND)]
+        out += [draw(rng, N) for _ in range(PER_KIND + EXTRA_DRAWS.get(kind, 0))]
     return out
 
 
