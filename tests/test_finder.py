@@ -374,6 +374,12 @@ def test_slide_hand_built():
     r = result_with_window(lrs, window)
     assert F.suggest_slide(r) == lrs[9]
     assert F.suggest_slide(r, adjust_value=0.5) == lrs[9] / 2
+    # lr_diff 5, thresh 0.05: pairs (29,24) differ by 0.055, (28,23) ... (25,20)
+    # by 0.11, (24,19) by 0.055 -> candidate 19; (23,18) by 0 -> stop.
+    assert F.suggest_slide(r, lr_diff=5, thresh=0.05) == lrs[19]
+    # thresh 0.06: (29,24) differ by only 0.055, so the walk never starts and
+    # the suggestion is the rate lr_diff before the end, index 29 - 5
+    assert F.suggest_slide(r, lr_diff=5, thresh=0.06) == lrs[24]
 
 
 def test_slide_straight_line_never_walks():

@@ -469,6 +469,19 @@ def test_one_cycle_phase_end_by_hand():
     exact(curve(lin, [15, 29, 64]), [0.04 + 0.96 * 15 / 29, 1.0, 1 + (4e-6 - 1) * 35 / 70])
 
 
+def test_one_cycle_linear_momentum_by_hand():
+    # N = 10, pct 0.3: phase 1 ends at step pN - 1 = 2, phase 2 at N - 1 = 9.
+    # Linear annealing: momentum .95 -> .85 over 2 steps, then back over 7.
+    s = OneCycle(1.0, 10, pct_start=0.3, anneal_strategy="linear")
+    t = np.arange(10)
+    hand = np.where(t <= 2, 0.95 - 0.1 * t / 2, 0.85 + 0.1 * (t - 2) / 7)
+    np.testing.assert_allclose(s.momentum(t), hand, rtol=1e-13)
+    # and the rate mirrors it: 1/25 -> 1 linearly, then down to 1/(25 * 1e4)
+    lo, end = 1 / 25, 1 / 25e4
+    rate = np.where(t <= 2, lo + (1 - lo) * t / 2, 1 + (end - 1) * (t - 2) / 7)
+    np.testing.assert_allclose(s(t), rate, rtol=1e-12)
+
+
 def test_one_cycle_three_phase():
     # CONVENTIONS B.1: three_phase t29 1.0, t58 .04, t99 4e-6; momentum stays max in phase 3.
     s = OneCycle(1.0, 100, three_phase=True)
