@@ -61,3 +61,13 @@ def test_every_captioned_figure_has_its_image(path):
             alt = cell["metadata"]["mystnb"].get("image", {}).get("alt", "")
             assert alt.strip(), f"figure {figure.get('name')} has no alt text"
             assert figure.get("caption", "").strip(), f"figure {figure.get('name')} has no caption"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_fits_the_page(path):
+    # The book's code column shows 79 characters; longer lines are clipped and
+    # make the reader scroll sideways.
+    nb = json.loads(path.read_text())
+    long = [line for c in nb["cells"] if c["cell_type"] == "code"
+            for line in "".join(c["source"]).splitlines() if len(line) > 79]
+    assert not long, f"{len(long)} code lines over 79 characters, e.g. {long[0]!r}"
