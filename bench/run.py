@@ -136,8 +136,7 @@ def bench_bandwidth(n=10_000_000, repeat=5):
     rng = np.random.default_rng(0)
     src = rng.normal(size=n)
     dst = np.empty_like(src)
-    halves = np.array_split(np.arange(n), workers)
-    bounds = [(h[0], h[-1] + 1) for h in halves if len(h)]
+    bounds = [(i * n // workers, (i + 1) * n // workers) for i in range(workers)]
 
     def threaded_copy():
         with ThreadPoolExecutor(workers) as pool:

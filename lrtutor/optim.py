@@ -267,7 +267,10 @@ def _inplace(grads, state, params, buffers, eta, chunk, workers, kernel, nwork):
     blocks = list(_blocks(eta, params, grads, tuple(b for _, b in buffers), chunk))
 
     def run(part):
-        work = [np.empty(part[0][1][0].shape) for _ in range(nwork)] if part else []
+        if not part:
+            return
+        first_p = part[0][1][0]                     # the largest block of this worker
+        work = [np.empty(first_p.shape) for _ in range(nwork)]
         for eta_b, (p, g, *bufs) in part:
             kernel(eta_b, p, g, *bufs, *[w[:p.shape[0]] for w in work])
 

@@ -132,9 +132,7 @@ def test_plateau_matches_keras(keras):
     rng = np.random.default_rng(12)
     for _ in range(CONFIGS_PER_KIND * 2):
         init, kw, metrics = F.draw_plateau(rng)
-        ours = S.ReduceLROnPlateau.keras(init, mode=kw["mode"], factor=kw["factor"],
-                                         patience=kw["patience"], min_delta=kw["threshold"],
-                                         cooldown=kw["cooldown"], min_lr=kw["min_lr"])
+        ours = F.lrtutor_keras_plateau(S, init, kw)
         got = np.array([ours.step(float(m)) for m in metrics])
         assert_rates(got, F.keras_plateau(keras, kw, init, metrics), kw)
 

@@ -91,9 +91,7 @@ def test_plateau_matches_recorded_torch_and_keras(index):
     plateau = S.ReduceLROnPlateau(init, **kw)
     got = [plateau.step(m) for m in entry["metrics"]]
     assert _close(got, entry["torch"]).all()
-    keras = S.ReduceLROnPlateau.keras(init, mode=kw["mode"], factor=kw["factor"],
-                                      patience=kw["patience"], min_delta=kw["threshold"],
-                                      cooldown=kw["cooldown"], min_lr=kw["min_lr"])
+    keras = F.lrtutor_keras_plateau(S, init, kw)
     got = [keras.step(m) for m in entry["metrics"]]
     assert _close(got, entry["keras"]).all()
 

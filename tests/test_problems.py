@@ -132,12 +132,12 @@ def test_random_quadratic_spectrum_and_basis():
     assert not np.allclose(q.hessian, other.hessian)
 
 
-@pytest.mark.parametrize("problem", [
-    rotated_quadratic(),
-    Rosenbrock(),
-    LinearRegression(*legacy_data()),
-    LogisticRegression(*make_logistic_data(n=30)),
-], ids=["quadratic", "rosenbrock", "linear", "logistic"])
+BATCH_PROBLEMS = [rotated_quadratic(), Rosenbrock(), LinearRegression(*legacy_data()),
+                  LogisticRegression(*make_logistic_data(n=30))]
+BATCH_IDS = ["quadratic", "rosenbrock", "linear", "logistic"]
+
+
+@pytest.mark.parametrize("problem", BATCH_PROBLEMS, ids=BATCH_IDS)
 def test_batched_x_equals_row_by_row(problem):
     xs = np.random.default_rng(5).uniform(-2, 2, size=(3, 4, problem.dim))
     losses, grads = problem.loss(xs), problem.grad(xs)
@@ -147,12 +147,7 @@ def test_batched_x_equals_row_by_row(problem):
         assert_allclose(grads[i, j], problem.grad(xs[i, j]), rtol=1e-12, atol=1e-15)
 
 
-@pytest.mark.parametrize("problem", [
-    rotated_quadratic(),
-    Rosenbrock(),
-    LinearRegression(*legacy_data()),
-    LogisticRegression(*make_logistic_data(n=30)),
-], ids=["quadratic", "rosenbrock", "linear", "logistic"])
+@pytest.mark.parametrize("problem", BATCH_PROBLEMS, ids=BATCH_IDS)
 @pytest.mark.parametrize("big", [1e200, 1e300, np.inf, -np.inf, np.nan])
 def test_divergent_x_gives_no_runtime_warning(problem, big):
     x = np.full((2, problem.dim), big)

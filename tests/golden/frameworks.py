@@ -560,6 +560,14 @@ def torch_shadow(torch, name, kw, opt, A, b, x0, steps):
     return worst
 
 
+def lrtutor_keras_plateau(S, init, kw):
+    """lrtutor's ``ReduceLROnPlateau.keras`` for a :func:`draw_plateau` config
+    (its ``threshold`` is Keras's absolute ``min_delta``)."""
+    return S.ReduceLROnPlateau.keras(init, mode=kw["mode"], factor=kw["factor"],
+                                     patience=kw["patience"], min_delta=kw["threshold"],
+                                     cooldown=kw["cooldown"], min_lr=kw["min_lr"])
+
+
 def keras_plateau(keras, kw, init, metrics):
     """Keras's ``callbacks.ReduceLROnPlateau`` driven epoch by epoch through a
     stand-in model whose optimizer holds a float64 ``learning_rate`` (the
