@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lrtutor._validate import check_array, check_int, check_real
+from lrtutor._validate import (check_array, check_callable, check_choice, check_int,
+                               check_real)
 
 __all__ = ["Trace", "run", "sweep", "rate_at"]
 
@@ -55,17 +56,20 @@ class Trace:
 
     Attributes
     ----------
-    params : ndarray, shape (T + 1, *B, d)
-        Iterates :math:`\theta_0, \dots, \theta_T`. After a run diverges its
-        parameters stay at the last finite iterate.
-    losses : ndarray, shape (T + 1, *B)
-        Full-data loss :math:`f(\theta_t)`; NaN from the step where a run diverged.
+    params : ndarray, shape (R, *B, d)
+        Iterates :math:`\theta_t` at the recorded steps ``recorded`` (all
+        ``T + 1`` of them by default). After a run diverges its parameters stay
+        at the last finite iterate.
+    losses : ndarray, shape (R, *B)
+        Full-data loss :math:`f(\theta_t)` at the recorded steps; NaN from the
+        step where a run diverged.
     lrs : ndarray, shape (T, *B)
         The rate :math:`\eta_t` of update ``t`` (the schedule's value; adaptive
         optimizers scale it further per coordinate).
     grad_norms : ndarray, shape (T, *B)
         :math:`\lVert g_t \rVert`, the norm of the gradient used by update ``t``
-        (a mini-batch gradient for stochastic runs); NaN after divergence.
+        (a mini-batch gradient for stochastic runs; before clipping); NaN after
+        divergence.
     diverged_at : ndarray of int, shape B
         For each run, the first step ``t`` whose loss was non-finite or above
         the explosion threshold, or ``-1`` if it never diverged.
@@ -76,6 +80,18 @@ class Trace:
         The optimizer's state after the last step; pass it to :func:`run` as
         ``state=`` to continue the run (momentum buffers, moment estimates and
         the step count carry over).
+    recorded : ndarray of int, shape (R,)
+        The steps stored in ``params`` and ``losses``: increasing, from 0 to
+        ``T``. Default: every step.
+    batch_losses : ndarray, shape (T, *B)
+        :math:`f_{B_t}(\theta_t)`, the loss of the mini-batch that update ``t``
+        used, at the parameters it was computed at (what a training loop
+        logs; the full loss for full-batch runs); NaN after divergence.
+    eval_steps : ndarray of int, shape (E,)
+        The steps at which ``evals`` were measured.
+    evals : dict of str -> ndarray of shape (E, *B)
+        Validation loss and accuracy and other monitored quantities at
+        ``eval_steps`` (see :func:`run`); NaN after divergence.
     """
 
     params: np.ndarray
@@ -85,18 +101,55 @@ class Trace:
     diverged_at: np.ndarray
     threshold: float
     state: tuple = None
+    recorded: np.ndarray = None
+    batch_losses: np.ndarray = None
+    eval_steps: np.ndarray = None
+    evals: dict = None
 
     def __post_init__(self):
         # A Trace is made by run(); these checks keep a hand-made one honest.
         params = check_array("params", self.params, finite=False)
         if params.ndim < 2:
-            raise ValueError("params must have shape (T + 1, *B, d), "
+            raise ValueError("params must have shape (R, *B, d), "
                              f"got shape {params.shape}")
-        steps, batch = params.shape[0] - 1, params.shape[1:-1]
-        shapes = {"losses": (steps + 1,) + batch, "lrs": (steps,) + batch,
-                  "grad_norms": (steps,) + batch}
+        lrs = check_array("lrs", self.lrs, finite=False)
+        if lrs.ndim < 1:
+            raise ValueError(f"lrs must have shape (T, *B), got shape {lrs.shape}")
+        steps, batch = lrs.shape[0], params.shape[1:-1]
+        recorded = (np.arange(steps + 1) if self.recorded is None
+                    else np.asarray(self.recorded))
+        if (recorded.ndim != 1 or recorded.size < 1
+                or not np.issubdtype(recorded.dtype, np.integer)
+                or recorded[0] != 0 or recorded[-1] != steps
+                or np.any(np.diff(recorded) <= 0)):
+            raise ValueError("recorded must be increasing integer steps from 0 to "
+                             f"{steps} (the number of updates), got {recorded!r}")
+        if params.shape[0] != recorded.size:
+            raise ValueError(f"params must have one row per recorded step "
+                             f"({recorded.size}), got shape {params.shape}")
+        object.__setattr__(self, "recorded", recorded)
+        eval_steps = (np.empty(0, dtype=np.int64) if self.eval_steps is None
+                      else np.asarray(self.eval_steps))
+        if (eval_steps.ndim != 1 or (eval_steps.size and (
+                not np.issubdtype(eval_steps.dtype, np.integer)
+                or eval_steps[0] < 0 or eval_steps[-1] > steps
+                or np.any(np.diff(eval_steps) <= 0)))):
+            raise ValueError("eval_steps must be increasing integer steps in "
+                             f"[0, {steps}], got {eval_steps!r}")
+        object.__setattr__(self, "eval_steps", eval_steps)
+        if self.batch_losses is None:
+            object.__setattr__(self, "batch_losses", np.full((steps,) + batch, np.nan))
+        evals = {} if self.evals is None else self.evals
+        if not isinstance(evals, dict):
+            raise TypeError(f"evals must be a dict of arrays, got {type(evals).__name__}")
+        object.__setattr__(self, "evals", evals)
+        shapes = {"losses": (recorded.size,) + batch, "lrs": (steps,) + batch,
+                  "grad_norms": (steps,) + batch, "batch_losses": (steps,) + batch}
+        shapes.update({f"evals[{k!r}]": (eval_steps.size,) + batch for k in evals})
         for name, shape in shapes.items():
-            value = check_array(name, getattr(self, name), finite=False)
+            value = (evals[name[7:-2]] if name.startswith("evals[")
+                     else getattr(self, name))
+            value = check_array(name, value, finite=False)
             if value.shape != shape:
                 raise ValueError(f"{name} must have shape {shape} to match params, "
                                  f"got {value.shape}")
@@ -127,13 +180,13 @@ class Trace:
         return self.params[-1]
 
     def finite_length(self, index=()):
-        """Number of leading iterates worth drawing: all ``T + 1``, or up to the divergence.
+        """Number of leading recorded iterates worth drawing: all, or up to the divergence.
 
         ``index`` selects a run of a sweep (``()`` for a single run). The
         iterates ``params[:finite_length(index)]`` are the run's finite path.
         """
         at = int(self.diverged_at[index])
-        return self.params.shape[0] if at < 0 else at
+        return self.params.shape[0] if at < 0 else int(np.searchsorted(self.recorded, at))
 
     def message(self, index=None):
         """A one-line account of a run, e.g. ``"diverged at step 12"``.
@@ -170,37 +223,139 @@ def _check_problem_optimizer(problem, optimizer):
                         f"and update), got {type(optimizer).__name__}")
 
 
+def _recorded_steps(every, steps, name):
+    """Steps ``0, every, 2 every, ...`` and always ``steps`` itself (the end)."""
+    every = check_int(name, every, low=1)
+    return np.unique(np.r_[np.arange(0, steps + 1, every), steps])
+
+
+class _Batches:
+    """The row indices of each mini-batch, from one generator or one per run.
+
+    ``"iid"``: every step draws ``batch_size`` distinct rows afresh
+    (``rng.choice(n, batch_size, replace=False)``), so a row may come back in the
+    next batch. ``"epoch"``: each epoch is a fresh permutation of the ``n`` rows
+    walked through in consecutive batches, the last one shorter when
+    ``batch_size`` does not divide ``n`` (PyTorch's ``DataLoader(shuffle=True)``
+    with ``drop_last=False``). With one generator per run the result stacks
+    each run's rows on a leading axis.
+    """
+
+    def __init__(self, n, batch_size, rngs, sampling, shared):
+        self.n, self.batch_size, self.rngs = n, batch_size, rngs
+        self.sampling, self.shared = sampling, shared
+        self.perms, self.pos = None, n
+
+    def next(self):
+        if self.sampling == "iid":
+            rows = [r.choice(self.n, size=self.batch_size, replace=False) for r in self.rngs]
+        else:
+            if self.pos >= self.n:
+                self.perms = [r.permutation(self.n) for r in self.rngs]
+                self.pos = 0
+            stop = min(self.pos + self.batch_size, self.n)
+            rows = [p[self.pos:stop] for p in self.perms]
+            self.pos = stop
+        return rows[0] if self.shared else np.stack(rows)
+
+
+def _loss_and_grad(problem, x, idx):
+    """The loss and gradient on the rows ``idx`` (all rows for ``None``), in one
+    pass when the problem offers it (a network), else in two."""
+    if hasattr(problem, "loss_and_grad"):
+        return problem.loss_and_grad(x, idx)
+    if idx is None:
+        return problem.loss(x), problem.grad(x)
+    return problem.batch_loss(x, idx), problem.batch_grad(x, idx)
+
+
+def _check_rngs(rng, batch_shape, problem):
+    """One generator shared by every run, or a sequence of one per run."""
+    if isinstance(rng, np.random.Generator):
+        return [rng], True
+    if isinstance(rng, (list, tuple)) and rng and all(
+            isinstance(r, np.random.Generator) for r in rng):
+        if batch_shape != (len(rng),):
+            raise ValueError(f"rng holds {len(rng)} generators, one per run, so x0 must "
+                             f"have shape ({len(rng)}, d), got batch shape {batch_shape}")
+        if not hasattr(problem, "loss_and_grad"):
+            raise TypeError("one generator per run needs a problem whose loss_and_grad "
+                            "takes per-run rows (lrtutor.network.MLP), got "
+                            f"{type(problem).__name__}")
+        return list(rng), False
+    raise TypeError("rng must be a numpy.random.Generator, or a list of one per run, "
+                    f"when batch_size is given, got {type(rng).__name__}")
+
+
+def _check_monitors(problem, validation, monitors):
+    """The quantities to evaluate every ``eval_every`` steps: name -> f(x)."""
+    checks = {}
+    if validation is not None:
+        if not callable(getattr(problem, "evaluate", None)):
+            raise TypeError("validation needs a problem with evaluate(x, X, y) "
+                            f"(lrtutor.network.MLP), got {type(problem).__name__}")
+        if not (isinstance(validation, tuple) and len(validation) == 2):
+            raise TypeError("validation must be a pair (X, y) of held-out data, got "
+                            f"{type(validation).__name__}")
+        X_val, y_val = validation
+        problem.evaluate(np.zeros(problem.dim), X_val, y_val)   # checks X and y once
+        checks["val_loss"] = lambda x: problem.evaluate(x, X_val, y_val)[0]
+        checks["val_accuracy"] = lambda x: problem.evaluate(x, X_val, y_val)[1]
+    if monitors is not None:
+        if not isinstance(monitors, dict):
+            raise TypeError("monitors must be a dict of name -> f(x), got "
+                            f"{type(monitors).__name__}")
+        for name, f in monitors.items():
+            if not isinstance(name, str) or name in checks:
+                raise ValueError(f"monitors must have string names other than {list(checks)}, "
+                                 f"got {name!r}")
+            checks[name] = check_callable(f"monitors[{name!r}]", f)
+    return checks
+
+
 def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8,
-        state=None):
+        state=None, sampling="iid", record_every=1, eval_every=None, validation=None,
+        monitors=None, clip_norm=None):
     r"""Train ``x0`` on ``problem`` with ``optimizer`` for ``steps`` updates.
 
     Update ``t`` (``t = 0, ..., steps - 1``) is
 
-    .. math:: g_t = \nabla f_{B_t}(\theta_t), \qquad
+    .. math:: g_t = \mathrm{clip}\bigl(\nabla f_{B_t}(\theta_t)\bigr), \qquad
               \theta_{t+1} = \mathrm{update}(\theta_t, g_t;\ \eta_t),
 
-    where :math:`f_{B_t}` is the full objective (``batch_size=None``) or a
-    mini-batch of ``batch_size`` rows drawn with ``rng``, and :math:`\eta_t` is
-    the optimizer's rate at step ``t``.
+    where :math:`f_{B_t}` is the full objective (``batch_size=None``) or the
+    mean loss over a mini-batch :math:`B_t` of ``batch_size`` rows drawn with
+    ``rng``, :math:`\eta_t` is the optimizer's rate at step ``t``, and
+    :math:`\mathrm{clip}` rescales the gradient to norm at most ``clip_norm``
+    (:func:`lrtutor.diagnostics.clip_grad_norm`; the identity by default).
 
-    A run diverges at the first step ``t`` where :math:`f(\theta_t)` is not
-    finite or exceeds ``blowup * max(f(theta_0), 1)`` (for several runs, the
-    largest starting loss of them all: one threshold for every run). From then on its
+    A run diverges at the first step ``t`` where :math:`\theta_t` is not
+    finite, or a loss measured at :math:`\theta_t` (the full loss
+    :math:`f(\theta_t)` at a recorded step, the batch loss
+    :math:`f_{B_t}(\theta_t)` at any other) is not finite or exceeds
+    ``blowup * max(f(theta_0), 1)`` (for several runs, the largest starting
+    loss of them all: one threshold for every run). From then on its
     parameters are frozen at :math:`\theta_{t-1}` and its losses are NaN; the
-    step is reported in :attr:`Trace.diverged_at`. No warning is emitted.
+    step is reported in :attr:`Trace.diverged_at`. The other runs of a batch
+    carry on unaffected. No warning is emitted.
 
     Parameters
     ----------
     problem : object with ``loss(x)`` and ``grad(x)``
-        See :mod:`lrtutor.problems`. Stochastic runs also need
-        ``stochastic_grad(x, rng, batch_size)``.
+        See :mod:`lrtutor.problems` and :mod:`lrtutor.network`. Stochastic
+        runs also need ``batch_loss(x, idx)`` and ``batch_grad(x, idx)``, or
+        ``loss_and_grad(x, idx)``.
     optimizer : an optimizer of :mod:`lrtutor.optim`
     x0 : array_like, shape (*B, d)
         Starting point; a leading batch axis runs several runs at once (its
-        length must match an array ``lr`` of the optimizer).
+        length must match an array ``lr`` of the optimizer, or the values of
+        a schedule that returns one rate per run).
     steps : int >= 0
-    rng : numpy.random.Generator, optional
-        Required when ``batch_size`` is given.
+    rng : numpy.random.Generator or list of them, optional
+        Required when ``batch_size`` is given. One generator: every run sees
+        the same mini-batches (a fair comparison of rates). A list of one per
+        run (``x0`` of shape ``(k, d)``): each run draws its own batch order
+        (seed bands); needs a problem with ``loss_and_grad`` (a network).
     batch_size : int, 1 <= batch_size <= problem.n, optional
         Mini-batch size; ``None`` means full-batch gradient descent.
     blowup : float > 1
@@ -210,6 +365,33 @@ def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8,
         ``x0``) instead of ``optimizer.init(x0)``; the rate of update ``t`` is
         then the schedule's value at ``state.count + t``. Step numbers in the
         new trace, including ``diverged_at``, count from the new start.
+    sampling : {"iid", "epoch"}
+        How mini-batches are drawn. ``"iid"``: each step draws ``batch_size``
+        distinct rows afresh, so a row can appear in consecutive batches
+        (sampling with replacement across steps). ``"epoch"``: each epoch is a
+        fresh random permutation of the rows walked through in consecutive
+        batches (without replacement; the last batch of an epoch is shorter
+        when ``batch_size`` does not divide ``n``, as in PyTorch's
+        ``DataLoader(shuffle=True)``); ``ceil(n / batch_size)`` steps make one
+        epoch.
+    record_every : int >= 1
+        Store the parameters and the full loss :math:`f(\theta_t)` every this
+        many steps (and always at steps 0 and ``steps``). ``1`` keeps the
+        whole path; a network run records sparsely, because each record costs
+        a pass over the whole data set and a copy of every parameter.
+    eval_every : int >= 1, optional
+        Evaluate ``validation`` and ``monitors`` at :math:`\theta_t` every this
+        many steps (and at steps 0 and ``steps``). Required with either.
+    validation : (X, y), optional
+        Held-out data for a problem with ``evaluate(x, X, y)`` (a network):
+        records ``"val_loss"`` and ``"val_accuracy"``.
+    monitors : dict of str -> callable, optional
+        Further quantities ``f(x)`` returning one number per run (shape
+        ``*B``), e.g. ``{"sharpness": lambda x: sharpness(problem, x)}``.
+    clip_norm : float > 0, optional
+        Clip each run's gradient to this global norm before the update, with
+        the semantics of PyTorch's ``clip_grad_norm_``. ``grad_norms`` records
+        the norm before clipping.
 
     Returns
     -------
@@ -230,25 +412,49 @@ def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8,
     steps = check_int("steps", steps, low=0)
     blowup = check_real("blowup", blowup, low=1, low_op=">")
     x = check_array("x0", x0, ndim=(1, 2))
+    batch_shape = x.shape[:-1]
+    sampling = check_choice("sampling", sampling, ("iid", "epoch"))
+    recorded = _recorded_steps(record_every, steps, "record_every")
+    checks = _check_monitors(problem, validation, monitors)
+    if eval_every is None:
+        if checks:
+            raise ValueError("eval_every must be an integer >= 1 when validation or "
+                             "monitors are given, got None")
+        eval_steps = np.empty(0, dtype=np.int64)
+    else:
+        eval_steps = _recorded_steps(eval_every, steps, "eval_every")
+    if clip_norm is not None:
+        clip_norm = check_real("clip_norm", clip_norm, low=0, low_op=">")
+    batches = None
     if batch_size is not None:
         batch_size = check_int("batch_size", batch_size, low=1)
-        if not hasattr(problem, "stochastic_grad"):
-            raise TypeError("batch_size needs a problem with stochastic_grad "
-                            f"(a data set), got {type(problem).__name__}")
-        if not isinstance(rng, np.random.Generator):
-            raise TypeError("rng must be a numpy.random.Generator when batch_size "
-                            f"is given, got {type(rng).__name__}")
-    batch_shape = x.shape[:-1]
+        if not (hasattr(problem, "loss_and_grad") or hasattr(problem, "batch_grad")):
+            raise TypeError("batch_size needs a problem with mini-batches (batch_grad or "
+                            f"loss_and_grad; a data set), got {type(problem).__name__}")
+        batch_size = check_int("batch_size", batch_size, low=1, high=problem.n)
+        rngs, shared = _check_rngs(rng, batch_shape, problem)
+        batches = _Batches(problem.n, batch_size, rngs, sampling, shared)
+    is_recorded = np.zeros(steps + 1, dtype=bool)
+    is_recorded[recorded] = True
+    is_evaluated = np.zeros(steps + 1, dtype=bool)
+    is_evaluated[eval_steps] = True
 
     with np.errstate(all="ignore"):
-        loss0 = np.asarray(problem.loss(x), dtype=np.float64)
-        threshold = blowup * max(float(np.max(loss0, initial=0.0)), 1.0)
-        params = np.empty((steps + 1,) + x.shape)
-        losses = np.full((steps + 1,) + batch_shape, np.nan)
+        full = batches is None
+        if full and hasattr(problem, "loss_and_grad"):
+            loss, g_next = problem.loss_and_grad(x, None)
+        else:
+            loss, g_next = problem.loss(x), None
+        loss = np.asarray(loss, dtype=np.float64)
+        threshold = blowup * max(float(np.max(loss, initial=0.0)), 1.0)
+        params = np.empty((recorded.size,) + x.shape)
+        losses = np.full((recorded.size,) + batch_shape, np.nan)
+        batch_losses = np.full((steps,) + batch_shape, np.nan)
         lrs = np.empty((steps,) + batch_shape)
         grad_norms = np.full((steps,) + batch_shape, np.nan)
+        evals = {name: np.full((eval_steps.size,) + batch_shape, np.nan) for name in checks}
         diverged_at = np.full(batch_shape, -1, dtype=np.int64)
-        params[0], losses[0] = x, loss0
+        params[0], losses[0] = x, loss
         if state is None:
             state = optimizer.init(x)
         elif not (isinstance(state, tuple) and "count" in getattr(state, "_fields", ())):
@@ -258,31 +464,70 @@ def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8,
         start = check_int("state.count", state.count, low=0)
         for t in range(steps):
             lrs[t] = rate_at(optimizer.lr, start + t)
+
+        def evaluate(row, alive):
+            for name, f in checks.items():
+                value = np.asarray(f(x), dtype=np.float64)
+                evals[name][row] = np.where(alive, value, np.nan)
+
+        n_rec = n_eval = 1
+        alive = diverged_at < 0
+        if eval_steps.size:
+            evaluate(0, alive)
+        else:
+            n_eval = 0
+        x_prev = x
         for t in range(steps):
-            alive = diverged_at < 0
-            if batch_size is None:
-                g = problem.grad(x)
+            if full:
+                batch_loss = loss
+                g = g_next if g_next is not None else problem.grad(x)
             else:
-                g = problem.stochastic_grad(x, rng, batch_size)
-            grad_norms[t] = np.where(alive, np.linalg.norm(g, axis=-1), np.nan)
+                batch_loss, g = _loss_and_grad(problem, x, batches.next())
+                batch_loss = np.asarray(batch_loss, dtype=np.float64)
+                if not is_recorded[t]:  # f(theta_t) unknown: judge theta_t by its batch loss
+                    bad = alive & ~(np.isfinite(batch_loss) & (batch_loss <= threshold))
+                    if np.any(bad):
+                        diverged_at = np.where(bad, t, diverged_at)
+                        alive = diverged_at < 0
+                        x = np.where(alive[..., None], x, x_prev)
+            batch_losses[t] = np.where(alive, batch_loss, np.nan)
+            norm = np.linalg.norm(g, axis=-1)
+            grad_norms[t] = np.where(alive, norm, np.nan)
+            if clip_norm is not None:
+                g = g * np.minimum(clip_norm / (norm + 1e-6), 1.0)[..., None]
             new_x, state = optimizer.update(g, state, x)
-            loss = np.asarray(problem.loss(new_x), dtype=np.float64)
-            bad = alive & ~(np.all(np.isfinite(new_x), axis=-1)
-                            & np.isfinite(loss) & (loss <= threshold))
-            diverged_at = np.where(bad, t + 1, diverged_at)
+            ok = np.all(np.isfinite(new_x), axis=-1)
+            need_loss = full or is_recorded[t + 1]
+            if need_loss:
+                if full and g_next is not None:
+                    loss, g_next = problem.loss_and_grad(new_x, None)
+                else:
+                    loss = problem.loss(new_x)
+                loss = np.asarray(loss, dtype=np.float64)
+                ok &= np.isfinite(loss) & (loss <= threshold)
+            diverged_at = np.where(alive & ~ok, t + 1, diverged_at)
             alive = diverged_at < 0
+            x_prev = x
             x = np.where(alive[..., None], new_x, x)
-            params[t + 1] = x
-            losses[t + 1] = np.where(alive, loss, np.nan)
+            if need_loss:
+                loss = np.where(alive, loss, np.nan)
+            if is_recorded[t + 1]:
+                params[n_rec], losses[n_rec] = x, loss
+                n_rec += 1
+            if is_evaluated[t + 1]:
+                evaluate(n_eval, alive)
+                n_eval += 1
             if not np.any(alive):       # every run has diverged: nothing left to do
-                params[t + 2:] = x
+                params[n_rec:] = x
                 break
     return Trace(params=params, losses=losses, lrs=lrs, grad_norms=grad_norms,
-                 diverged_at=diverged_at, threshold=threshold, state=state)
+                 diverged_at=diverged_at, threshold=threshold, state=state,
+                 recorded=recorded, batch_losses=batch_losses, eval_steps=eval_steps,
+                 evals=evals)
 
 
 def sweep(problem, optimizer, lrs, x0, steps, *, rng=None, batch_size=None,
-          blowup=1e8):
+          blowup=1e8, **options):
     r"""Run ``optimizer`` once per learning rate in ``lrs``, all in one batch.
 
     .. math:: \theta^{(i)}_{t+1} = \mathrm{update}\bigl(\theta^{(i)}_t, g^{(i)}_t;\ \eta^{(i)}\bigr),
@@ -299,6 +544,9 @@ def sweep(problem, optimizer, lrs, x0, steps, *, rng=None, batch_size=None,
     ----------
     problem, steps, rng, batch_size, blowup
         As in :func:`run`.
+    **options
+        ``sampling``, ``record_every``, ``eval_every``, ``validation``,
+        ``monitors``, ``clip_norm``: as in :func:`run`.
     optimizer : an optimizer of :mod:`lrtutor.optim`
         Its own ``lr`` is replaced by the array ``lrs``.
     lrs : array_like, shape (k,)
@@ -326,5 +574,11 @@ def sweep(problem, optimizer, lrs, x0, steps, *, rng=None, batch_size=None,
     start = check_array("x0", x0, ndim=1)
     batched = dataclasses.replace(optimizer, lr=rates)
     xs = np.broadcast_to(start, (rates.size, start.size)).copy()
+    allowed = {"sampling", "record_every", "eval_every", "validation", "monitors",
+               "clip_norm"}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise TypeError(f"sweep() got unexpected keyword arguments {unknown}; "
+                        f"it passes on only {sorted(allowed)}")
     return run(problem, batched, xs, steps, rng=rng, batch_size=batch_size,
-               blowup=blowup)
+               blowup=blowup, **options)

@@ -156,7 +156,7 @@ def test_bad_inputs_name_the_parameter():
         train.run(q, sgd, [[[1.0]]], steps=5)
     with pytest.raises(ValueError, match="x0"):
         train.run(q, sgd, [np.nan], steps=5)
-    with pytest.raises(TypeError, match="stochastic_grad"):
+    with pytest.raises(TypeError, match="batch_size"):
         train.run(q, sgd, [1.0], steps=5, rng=np.random.default_rng(0), batch_size=2)
     X, y = problems.make_linear_data(n=10, rng=np.random.default_rng(0))
     with pytest.raises(TypeError, match="rng"):
@@ -228,3 +228,142 @@ def test_finite_length_is_the_path_up_to_divergence():
     single = train.run(quad1(), optim.SGD(lr=1.0), [3.0], steps=10)
     assert single.finite_length() == 9
     assert np.all(np.isfinite(single.losses[:single.finite_length()]))
+
+
+# --- Options for long and stochastic runs (the network chapters use them) -----
+
+def _linear_problem(n=10, seed=4):
+    X, y = problems.make_linear_data(n=n, rng=np.random.default_rng(seed))
+    return problems.LinearRegression(X, y)
+
+
+def test_epoch_sampling_walks_a_permutation_per_epoch():
+    # Replayed by hand from the documented protocol: each epoch a fresh
+    # rng.permutation(n), cut into batches of 4, 4 and 2 rows (n = 10).
+    lin, eta = _linear_problem(), 0.05
+    trace = train.run(lin, optim.SGD(lr=eta), [0.0, 0.0], 7,
+                      rng=np.random.default_rng(3), batch_size=4, sampling="epoch")
+    rng, x, expected, batch_losses = np.random.default_rng(3), np.zeros(2), [np.zeros(2)], []
+    batches = []
+    for _ in range(3):
+        perm = rng.permutation(10)
+        batches += [perm[0:4], perm[4:8], perm[8:10]]
+    for idx in batches[:7]:
+        batch_losses.append(lin.batch_loss(x, idx))
+        x = x - eta * lin.batch_grad(x, idx)
+        expected.append(x)
+    assert_allclose(trace.params, expected, rtol=1e-12)
+    assert_allclose(trace.batch_losses, batch_losses, rtol=1e-12)
+    # every row is used exactly once per epoch
+    assert sorted(np.concatenate(batches[:3]).tolist()) == list(range(10))
+
+
+def test_iid_sampling_is_the_old_protocol_and_batch_losses_are_logged():
+    lin = _linear_problem(n=30)
+    trace = train.run(lin, optim.SGD(lr=0.1), [0.0, 0.0], 5,
+                      rng=np.random.default_rng(8), batch_size=6)
+    rng, x = np.random.default_rng(8), np.zeros(2)
+    for t in range(5):
+        idx = rng.choice(30, size=6, replace=False)
+        assert_allclose(trace.batch_losses[t], lin.batch_loss(x, idx), rtol=1e-12)
+        x = x - 0.1 * lin.batch_grad(x, idx)
+        assert_allclose(trace.params[t + 1], x, rtol=1e-12)
+        assert_allclose(trace.losses[t + 1], lin.loss(x), rtol=1e-12)
+
+
+def test_full_batch_losses_are_the_batch_losses():
+    trace = train.run(quad1(), optim.SGD(lr=0.1), [3.0], 6)
+    assert_array_equal(trace.batch_losses, trace.losses[:-1])
+
+
+def test_sparse_records_are_the_full_path_at_those_steps():
+    lin = _linear_problem(n=20)
+    kw = dict(rng=None, batch_size=5)
+    dense = train.run(lin, optim.Adam(lr=0.1), [0.0, 0.0], 12,
+                      **{**kw, "rng": np.random.default_rng(1)})
+    sparse = train.run(lin, optim.Adam(lr=0.1), [0.0, 0.0], 12, record_every=5,
+                       **{**kw, "rng": np.random.default_rng(1)})
+    assert sparse.recorded.tolist() == [0, 5, 10, 12]
+    assert_array_equal(sparse.params, dense.params[[0, 5, 10, 12]])
+    assert_array_equal(sparse.losses, dense.losses[[0, 5, 10, 12]])
+    assert_array_equal(sparse.batch_losses, dense.batch_losses)
+    assert sparse.final_loss == dense.final_loss
+
+
+def test_sparse_records_detect_divergence_on_the_batch_loss():
+    # Between records only the batch loss is known: a run diverges at the first
+    # step t whose batch loss f_B(theta_t) exceeds the threshold (or is not
+    # finite), and its parameters stay at theta_{t-1}. Replayed by hand.
+    lin, eta = _linear_problem(n=40), 3.0
+    trace = train.run(lin, optim.SGD(lr=eta), [0.0, 0.0], 200, record_every=1000,
+                      rng=np.random.default_rng(2), batch_size=8)
+    threshold = 1e8 * max(lin.loss(np.zeros(2)), 1.0)
+    rng, xs = np.random.default_rng(2), [np.zeros(2)]
+    for t in range(200):
+        idx = rng.choice(40, size=8, replace=False)
+        if t > 0 and not lin.batch_loss(xs[-1], idx) <= threshold:
+            break
+        xs.append(xs[-1] - eta * lin.batch_grad(xs[-1], idx))
+    first = len(xs) - 1
+    assert 0 < first < 200 and int(trace.diverged_at) == first
+    assert_array_equal(trace.final_params, xs[first - 1])
+    assert np.isnan(trace.batch_losses[first:]).all()
+    assert np.isfinite(trace.batch_losses[:first]).all()
+    assert trace.finite_length() == 1                    # only theta_0 was recorded before
+
+
+def test_clip_norm_rescales_the_gradient_like_torch():
+    # f = x^2/2 at x = 100: g = 100, clipped to 1 * 100 / (100 + 1e-6)
+    trace = train.run(problems.Quadratic.one_d(1.0), optim.SGD(lr=0.1), [100.0], 2,
+                      clip_norm=1.0)
+    x1 = 100.0 - 0.1 * 100.0 * (1.0 / (100.0 + 1e-6))
+    x2 = x1 - 0.1 * x1 * (1.0 / (x1 + 1e-6))
+    assert_allclose(trace.params[:, 0], [100.0, x1, x2], rtol=1e-15)
+    assert_allclose(trace.grad_norms, [100.0, x1], rtol=1e-15)     # before clipping
+    small = train.run(problems.Quadratic.one_d(1.0), optim.SGD(lr=0.1), [0.5], 3,
+                      clip_norm=1.0)
+    plain = train.run(problems.Quadratic.one_d(1.0), optim.SGD(lr=0.1), [0.5], 3)
+    assert_array_equal(small.params, plain.params)     # below the threshold: factor exactly 1
+
+
+def test_monitors_are_evaluated_every_so_many_steps():
+    trace = train.sweep(quad1(), optim.SGD(lr=1.0), [0.1, 0.3, 0.7], [3.0], 7,
+                        eval_every=3, monitors={"x": lambda x: x[..., 0]})
+    assert trace.eval_steps.tolist() == [0, 3, 6, 7]
+    assert_array_equal(trace.evals["x"], trace.params[[0, 3, 6, 7], :, 0])
+    diverging = train.run(quad1(), optim.SGD(lr=1.0), [3.0], 12, eval_every=4,
+                          monitors={"x": lambda x: x[..., 0]})
+    at = int(diverging.diverged_at)            # eta * lam = 4: |1 - 4| = 3 per step
+    assert 0 < at <= 12
+    assert np.isnan(diverging.evals["x"][diverging.eval_steps >= at]).all()
+    assert np.isfinite(diverging.evals["x"][diverging.eval_steps < at]).all()
+
+
+def test_run_options_reject_bad_input():
+    lin, sgd = _linear_problem(), optim.SGD(lr=0.1)
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="sampling"):
+        train.run(lin, sgd, [0.0, 0.0], 3, rng=rng, batch_size=2, sampling="shuffle")
+    with pytest.raises(ValueError, match="record_every"):
+        train.run(lin, sgd, [0.0, 0.0], 3, record_every=0)
+    with pytest.raises(TypeError, match="record_every"):
+        train.run(lin, sgd, [0.0, 0.0], 3, record_every=2.0)
+    with pytest.raises(ValueError, match="eval_every"):
+        train.run(lin, sgd, [0.0, 0.0], 3, monitors={"a": lin.loss})
+    with pytest.raises(ValueError, match="eval_every"):
+        train.run(lin, sgd, [0.0, 0.0], 3, eval_every=-1)
+    with pytest.raises(TypeError, match="monitors"):
+        train.run(lin, sgd, [0.0, 0.0], 3, eval_every=1, monitors=[lin.loss])
+    with pytest.raises(TypeError, match="monitors"):
+        train.run(lin, sgd, [0.0, 0.0], 3, eval_every=1, monitors={"a": 3})
+    with pytest.raises(TypeError, match="validation"):
+        train.run(lin, sgd, [0.0, 0.0], 3, eval_every=1, validation=(lin.design, lin.y))
+    with pytest.raises(ValueError, match="clip_norm"):
+        train.run(lin, sgd, [0.0, 0.0], 3, clip_norm=0.0)
+    with pytest.raises(TypeError, match="rng"):
+        train.run(lin, sgd, [0.0, 0.0], 3, rng=[rng, "x"], batch_size=2)
+    with pytest.raises(TypeError, match="loss_and_grad"):
+        train.run(lin, optim.SGD(lr=np.array([0.1, 0.2])), np.zeros((2, 2)), 3,
+                  rng=[rng, np.random.default_rng(1)], batch_size=2)
+    with pytest.raises(TypeError, match="sweep"):
+        train.sweep(lin, sgd, [0.1], [0.0, 0.0], 3, bogus=1)
