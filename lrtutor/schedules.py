@@ -42,6 +42,7 @@ __all__ = [
     "CosineAnnealing",
     "Warmup",
     "Join",
+    "PerRun",
     "CosineWarmRestarts",
     "Cyclic",
     "OneCycle",
@@ -728,6 +729,62 @@ class Join(_Schedule):
         for b, schedule in zip(self.boundaries, self.schedules[1:]):
             rate = np.where(t < b, rate, schedule(np.maximum(t - b, 0)))
         return rate
+
+
+@dataclass(frozen=True)
+class PerRun:
+    r"""One schedule per run of a batched training: the rates of ``k`` runs at once.
+
+    .. math:: \eta^{(i)}_t = s_i(t), \qquad i = 1, \dots, k,
+
+    where :math:`s_i` is ``schedules[i]``. Passed as an optimizer's ``lr``
+    with parameters of shape ``(k, d)``, run ``i`` follows its own schedule,
+    so one call of :func:`lrtutor.train.run` compares ``k`` schedules (or
+    ``k`` peak rates of one shape) in one batched pass.
+
+    Parameters
+    ----------
+    schedules : sequence of schedules or floats
+        One per run: a schedule of this module, or a rate >= 0 for a constant
+        one (:class:`Constant`).
+
+    Returns
+    -------
+    ``s(t)`` is a float64 array of shape ``(k,)`` for an int ``t``, and of
+    shape ``t.shape + (k,)`` for an integer array ``t``.
+
+    Examples
+    --------
+    >>> s = PerRun((Constant(0.1), CosineDecay(0.1, 10), 0.5))
+    >>> s(5).round(4).tolist()
+    [0.1, 0.05, 0.5]
+    >>> s(np.arange(3)).shape
+    (3, 3)
+    """
+
+    schedules: tuple
+
+    def __post_init__(self):
+        if isinstance(self.schedules, (str, bytes)) or not hasattr(self.schedules, "__iter__"):
+            raise TypeError(f"schedules must be a sequence of schedules or rates, got "
+                            f"{type(self.schedules).__name__}")
+        pieces = []
+        for i, s in enumerate(self.schedules):
+            if not isinstance(s, _Schedule):
+                if callable(s):
+                    raise TypeError(f"schedules[{i}] must be a schedule of lrtutor.schedules "
+                                    f"or a rate >= 0, got {type(s).__name__}")
+                s = Constant(check_real(f"schedules[{i}]", s, low=0))
+            pieces.append(s)
+        if not pieces:
+            raise ValueError("schedules must contain at least one schedule, got 0")
+        _set(self, schedules=tuple(pieces))
+
+    def __call__(self, t):
+        steps, scalar = _as_steps(t)
+        flat = steps.reshape(-1)
+        rates = np.stack([s(flat) for s in self.schedules], axis=-1)
+        return rates[0] if scalar else rates.reshape(steps.shape + (len(self.schedules),))
 
 
 # ------------------------------------------------------ cyclic schedules --

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 
 from lrtutor.schedules import (
     Constant, CosineAnnealing, CosineDecay, CosineWarmRestarts, Cyclic,
     ExponentialDecay, InverseTimeDecay, Join, LinearSchedule, MultiStepDecay,
-    OneCycle, PiecewiseConstant, PolynomialDecay, ReduceLROnPlateau, StepDecay,
+    OneCycle, PerRun, PiecewiseConstant, PolynomialDecay, ReduceLROnPlateau, StepDecay,
     Warmup,
 )
 
@@ -765,3 +765,29 @@ BAD = [
 def test_bad_arguments_raise_and_name_the_parameter(make, error, match):
     with pytest.raises(error, match=match):
         make()
+
+
+def test_per_run_stacks_the_schedules_columnwise():
+    pieces = (CosineDecay(0.1, 20), StepDecay(0.05, 3), Constant(0.2))
+    s = PerRun(pieces + (0.3,))
+    t = np.arange(25)
+    curve = s(t)
+    assert curve.shape == (25, 4)
+    for i, piece in enumerate(pieces):
+        assert_array_equal(curve[:, i], piece(t))
+        assert_array_equal(s(7)[i], piece(7))
+    assert_array_equal(curve[:, 3], np.full(25, 0.3))
+    assert s(np.array([[1, 2]])).shape == (1, 2, 4)
+
+
+def test_per_run_rejects_bad_pieces():
+    with pytest.raises(TypeError, match="schedules"):
+        PerRun(0.1)
+    with pytest.raises(ValueError, match="schedules"):
+        PerRun(())
+    with pytest.raises(ValueError, match=r"schedules\[1\]"):
+        PerRun((0.1, -0.2))
+    with pytest.raises(TypeError, match=r"schedules\[0\]"):
+        PerRun((lambda t: 0.1,))
+    with pytest.raises(ValueError, match="t"):
+        PerRun((0.1,))(-1)

@@ -367,3 +367,17 @@ def test_run_options_reject_bad_input():
                   rng=[rng, np.random.default_rng(1)], batch_size=2)
     with pytest.raises(TypeError, match="sweep"):
         train.sweep(lin, sgd, [0.1], [0.0, 0.0], 3, bogus=1)
+
+
+def test_runs_with_their_own_schedules_equal_separate_runs():
+    # one batched call, k schedules: row i is the run with schedule i alone
+    q = problems.Quadratic.two_d(10.0, 1.0, angle=0.4)
+    pieces = (schedules.CosineDecay(0.15, 30), schedules.StepDecay(0.1, 5, 0.5),
+              schedules.Warmup(schedules.Constant(0.19), 10))
+    x0 = np.array([1.0, -2.0])
+    batch = train.run(q, optim.SGD(lr=schedules.PerRun(pieces), momentum=0.5),
+                      np.tile(x0, (3, 1)), 30)
+    for i, s in enumerate(pieces):
+        single = train.run(q, optim.SGD(lr=s, momentum=0.5), x0, 30)
+        assert_allclose(batch.params[:, i], single.params, rtol=1e-14, atol=1e-300)
+        assert_array_equal(batch.lrs[:, i], single.lrs)
