@@ -3,6 +3,7 @@
 Modules, in the order the layers depend on one another:
 
 - :mod:`lrtutor.problems`: objectives with known answers and exact gradients;
+- :mod:`lrtutor.diagnostics`: sharpness, gradient norms and clipping, update ratios;
 - :mod:`lrtutor.schedules`: learning-rate schedules as pure maps ``t -> eta_t``;
 - :mod:`lrtutor.optim`: gradient descent, momentum, AdaGrad, RMSprop, Adam, AdamW;
 - :mod:`lrtutor.train`: one training loop returning a trace, and batched sweeps;
@@ -15,6 +16,6 @@ Modules, in the order the layers depend on one another:
 Importing the package has no side effects.
 """
 
-from lrtutor import problems, schedules, optim, train, theory, finder, data  # noqa: F401
+from lrtutor import problems, schedules, optim, train, theory, finder, data, diagnostics  # noqa: F401
 
 __version__ = "0.1.0"

@@ -3,7 +3,9 @@ r"""Objectives with known answers and exact gradients.
 Every problem has ``loss(x)`` and ``grad(x)``, vectorised over leading axes:
 ``x`` of shape ``(..., d)`` gives losses of shape ``(...)`` and gradients of
 shape ``(..., d)``, all float64. A batch of parameter vectors (one per learning
-rate of a sweep, say) is therefore evaluated in one call.
+rate of a sweep, say) is therefore evaluated in one call. Every problem also
+has the exact Hessian-vector product ``hvp(x, v)`` (shape ``(..., d)``), which
+is all :func:`lrtutor.diagnostics.sharpness` needs.
 
 - :class:`Quadratic`: :math:`f(\theta) = \tfrac12 (\theta-\theta^\star)^\top H
   (\theta-\theta^\star)`, the model problem of every convergence theorem;
@@ -46,6 +48,24 @@ def _check_x(x, dim):
         raise ValueError(f"x must be an array of shape (..., {dim}), got shape "
                          f"{arr.shape}")
     return arr
+
+
+def _check_v(v, x):
+    """Return ``v`` as float64 of shape ``(..., d)`` and the shape of ``hvp(x, v)``.
+
+    ``x`` is already checked; the leading axes of ``x`` and ``v`` broadcast.
+    """
+    d = x.shape[-1]
+    arr = check_array("v", v, finite=False)
+    if arr.ndim == 0 or arr.shape[-1] != d:
+        raise ValueError(f"v must be an array of shape (..., {d}) like x, got shape "
+                         f"{arr.shape}")
+    try:
+        shape = np.broadcast_shapes(x.shape, arr.shape)
+    except ValueError:
+        raise ValueError(f"v must have leading axes that broadcast against those of x, "
+                         f"got x of shape {x.shape} and v of shape {arr.shape}") from None
+    return arr, shape
 
 
 def _check_rng(rng):
@@ -250,6 +270,24 @@ class Quadratic(_Spectrum):
         with _quiet():
             return (x - self.minimizer) @ self.hessian
 
+    def hvp(self, x, v):
+        r"""Exact Hessian-vector product :math:`H v`, shape ``(..., d)``.
+
+        .. math:: \nabla^2 f(\theta)\, v = H v,
+
+        where :math:`\theta` is ``x`` and :math:`v` is ``v``, both of shape
+        ``(..., d)`` with broadcasting leading axes. The Hessian of a quadratic
+        is the same at every :math:`\theta`, so ``x`` only sets the shape
+        (even a non-finite ``x`` gives :math:`H v`).
+
+        >>> Quadratic.two_d(1.0, 10.0).hvp([0.0, 0.0], [1.0, 1.0]).tolist()
+        [1.0, 10.0]
+        """
+        x = _check_x(x, self.dim)
+        v, shape = _check_v(v, x)
+        with _quiet():
+            return np.broadcast_to(v @ self.hessian, shape).copy()
+
     def __repr__(self):
         return (f"Quadratic(dim={self.dim}, L={self.L:g}, mu={self.mu:g}, "
                 f"condition_number={self.condition_number:g})")
@@ -331,6 +369,34 @@ class Rosenbrock:
             h22 = np.full_like(u, 2 * b)
             return np.stack([np.stack([h11, h12], axis=-1),
                              np.stack([h12, h22], axis=-1)], axis=-2)
+
+    def hvp(self, x, v):
+        r"""Exact Hessian-vector product at ``x``, shape ``(..., 2)``.
+
+        .. math::
+
+            \nabla^2 f\, v = \begin{pmatrix}
+                \big(2 - 4b(y - x^2) + 8bx^2\big)\, v_1 - 4bx\, v_2 \\
+                -4bx\, v_1 + 2b\, v_2 \end{pmatrix},
+
+        where :math:`(x, y)` is ``x``, :math:`(v_1, v_2)` is ``v`` (leading
+        axes broadcast) and :math:`b` is ``b``: :meth:`hessian_at` times
+        :math:`v`. The Hessian is indefinite where :math:`y > x^2 + 1/(2b)`,
+        so :math:`v^\top \nabla^2 f\, v` can be negative.
+
+        >>> Rosenbrock().hvp([1.0, 1.0], [1.0, 0.0]).tolist()
+        [802.0, -400.0]
+        """
+        x = _check_x(x, 2)
+        v, shape = _check_v(v, x)
+        with _quiet():
+            u, w = x[..., 0], x[..., 1]
+            b = self.b
+            h11 = 2 - 4 * b * (w - u * u) + 8 * b * u * u
+            h12 = -4 * b * u
+            out = np.stack([h11 * v[..., 0] + h12 * v[..., 1],
+                            h12 * v[..., 0] + 2 * b * v[..., 1]], axis=-1)
+            return np.broadcast_to(out, shape).copy()
 
     def __repr__(self):
         return f"Rosenbrock(a={self.a:g}, b={self.b:g})"
@@ -417,6 +483,35 @@ class _DataProblem:
         with _quiet():
             return self._grad_rows(x, self.design[idx], self.y[idx])
 
+    def hvp(self, x, v, idx=None):
+        r"""Exact Hessian-vector product of the mean loss, shape ``(..., d)``.
+
+        .. math:: \nabla^2 f_B(\theta)\, v = \frac{1}{|B|} \sum_{i \in B}
+                  \nabla^2 f_i(\theta)\, v,
+
+        where :math:`\theta` is ``x`` and :math:`v` is ``v`` (both of shape
+        ``(..., d)``, leading axes broadcast) and :math:`B` is ``idx``, the rows
+        of a mini-batch as in :meth:`batch_grad` (all ``n`` rows when ``idx``
+        is None). The class docstring gives :math:`\nabla^2 f_i`.
+
+        >>> lin = LinearRegression([[0.0], [1.0]], [0.0, 1.0])  # H = [[1, .5], [.5, .5]]
+        >>> lin.hvp([0.0, 0.0], [1.0, 0.0]).tolist()
+        [1.0, 0.5]
+        >>> lin.hvp([0.0, 0.0], [1.0, 0.0], idx=[1]).tolist()    # row (1, 1) only
+        [1.0, 1.0]
+        >>> logi = LogisticRegression([[0.0], [1.0]], [0.0, 1.0])
+        >>> logi.hvp([0.0, 0.0], [1.0, 0.0]).tolist()            # p(1 - p) = 1/4
+        [0.25, 0.125]
+        """
+        x = _check_x(x, self.dim)
+        v, shape = _check_v(v, x)
+        if idx is None:
+            design = self.design
+        else:
+            design = self.design[self._rows(idx)]
+        with _quiet():
+            return np.broadcast_to(self._hvp_rows(x, v, design), shape).copy()
+
     def stochastic_grad(self, x, rng, batch_size):
         r"""Mini-batch gradient on ``batch_size`` distinct rows drawn uniformly.
 
@@ -443,11 +538,14 @@ class LinearRegression(_DataProblem, _Spectrum):
 
         f(\theta) = \frac{1}{2n} \lVert X_b \theta - y \rVert^2, \qquad
         \nabla f(\theta) = \frac1n X_b^\top (X_b \theta - y), \qquad
-        H = \frac1n X_b^\top X_b,
+        H = \frac1n X_b^\top X_b, \qquad
+        \nabla^2 f(\theta)\, v = \frac1n X_b^\top (X_b v),
 
     where :math:`X_b = [\mathbf 1, X]` is ``design`` (``X`` itself when
-    ``fit_intercept`` is false), :math:`y` is ``y`` and
-    :math:`\theta = (\text{intercept}, \text{weights}\dots)`.
+    ``fit_intercept`` is false), :math:`y` is ``y``,
+    :math:`\theta = (\text{intercept}, \text{weights}\dots)` and :math:`v`
+    the vector of :meth:`hvp` (which does not depend on :math:`\theta`; with
+    ``idx`` it uses those rows only, :math:`n` then being their number).
 
     Parameters
     ----------
@@ -521,6 +619,10 @@ class LinearRegression(_DataProblem, _Spectrum):
         r = x @ design.T - y
         return r @ design / design.shape[0]
 
+    @staticmethod
+    def _hvp_rows(x, v, design):
+        return (v @ design.T) @ design / design.shape[0]
+
     def __repr__(self):
         return (f"LinearRegression(n={self.n}, dim={self.dim}, L={self.L:g}, "
                 f"condition_number={self.condition_number:g})")
@@ -535,9 +637,17 @@ class LogisticRegression(_DataProblem):
         \qquad z = X_b\theta, \qquad
         \nabla f(\theta) = \frac1n X_b^\top \big(\sigma(X_b\theta) - y\big),
 
-    where :math:`\sigma(z) = 1/(1+e^{-z})`, :math:`X_b` is ``design`` and
-    :math:`y` is ``y``. The loss is computed with :func:`numpy.logaddexp`, so
-    it is finite and accurate for any finite :math:`z`.
+    .. math::
+
+        \nabla^2 f(\theta)\, v = \frac1n X_b^\top \mathrm{diag}\big(p_i(1 - p_i)\big)
+        X_b v, \qquad p = \sigma(X_b\theta),
+
+    where :math:`\sigma(z) = 1/(1+e^{-z})`, :math:`X_b` is ``design``,
+    :math:`y` is ``y`` and :math:`v` the vector of :meth:`hvp` (with ``idx``,
+    the sums run over those rows only). The loss is computed with
+    :func:`numpy.logaddexp`, so it is finite and accurate for any finite
+    :math:`z`; so is the weight :math:`p(1-p) = \sigma(z)\sigma(-z)`, which
+    underflows to 0 rather than overflowing for large :math:`|z|`.
 
     Parameters
     ----------
@@ -589,6 +699,12 @@ class LogisticRegression(_DataProblem):
         z = x @ design.T
         p = np.exp(-np.logaddexp(0.0, -z))         # sigma(z) without overflow
         return (p - y) @ design / design.shape[0]
+
+    @staticmethod
+    def _hvp_rows(x, v, design):
+        z = x @ design.T
+        w = np.exp(-np.logaddexp(0.0, z) - np.logaddexp(0.0, -z))   # sigma(z) sigma(-z)
+        return (w * (v @ design.T)) @ design / design.shape[0]
 
     def __repr__(self):
         return f"LogisticRegression(n={self.n}, dim={self.dim}, L={self.L:g})"

@@ -14,12 +14,14 @@ thousand Python loops.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from dataclasses import dataclass
 
 import numpy as np
 
-from lrtutor._validate import (check_array, check_callable, check_choice, check_int,
-                               check_real)
+from lrtutor._validate import (check_array, check_bool, check_callable, check_choice,
+                               check_int, check_real)
+from lrtutor.diagnostics import clip_grad_norm, update_ratio
 
 __all__ = ["Trace", "run", "sweep", "rate_at"]
 
@@ -92,6 +94,10 @@ class Trace:
     evals : dict of str -> ndarray of shape (E, *B)
         Validation loss and accuracy and other monitored quantities at
         ``eval_steps`` (see :func:`run`); NaN after divergence.
+    update_ratios : ndarray, shape (T, *B, L), or None
+        With ``track_update_ratio``: :math:`\lVert \Delta W_l \rVert /
+        \lVert W_l \rVert` of update ``t`` for each of the ``L`` layers
+        (:func:`lrtutor.diagnostics.update_ratio`); NaN after divergence.
     """
 
     params: np.ndarray
@@ -105,6 +111,7 @@ class Trace:
     batch_losses: np.ndarray = None
     eval_steps: np.ndarray = None
     evals: dict = None
+    update_ratios: np.ndarray = None
 
     def __post_init__(self):
         # A Trace is made by run(); these checks keep a hand-made one honest.
@@ -153,6 +160,11 @@ class Trace:
             if value.shape != shape:
                 raise ValueError(f"{name} must have shape {shape} to match params, "
                                  f"got {value.shape}")
+        if self.update_ratios is not None:
+            ratios = check_array("update_ratios", self.update_ratios, finite=False)
+            if ratios.shape[:-1] != (steps,) + batch or ratios.ndim < 2:
+                raise ValueError(f"update_ratios must have shape {(steps,) + batch + ('L',)} "
+                                 f"to match params, got {ratios.shape}")
         diverged = np.asarray(self.diverged_at)
         if diverged.shape != batch or not np.issubdtype(diverged.dtype, np.integer):
             raise ValueError(f"diverged_at must be integers of shape {batch}, "
@@ -315,7 +327,7 @@ def _check_monitors(problem, validation, monitors):
 
 def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8,
         state=None, sampling="iid", record_every=1, eval_every=None, validation=None,
-        monitors=None, clip_norm=None):
+        monitors=None, clip_norm=None, track_update_ratio=False):
     r"""Train ``x0`` on ``problem`` with ``optimizer`` for ``steps`` updates.
 
     Update ``t`` (``t = 0, ..., steps - 1``) is
@@ -390,8 +402,13 @@ def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8,
         ``*B``), e.g. ``{"sharpness": lambda x: sharpness(problem, x)}``.
     clip_norm : float > 0, optional
         Clip each run's gradient to this global norm before the update, with
-        the semantics of PyTorch's ``clip_grad_norm_``. ``grad_norms`` records
+        the semantics of PyTorch's ``clip_grad_norm_``
+        (:func:`lrtutor.diagnostics.clip_grad_norm`). ``grad_norms`` records
         the norm before clipping.
+    track_update_ratio : bool
+        Record, at every step, the size of each layer's update relative to
+        its weights (:func:`lrtutor.diagnostics.update_ratio`) in
+        :attr:`Trace.update_ratios`.
 
     Returns
     -------
@@ -425,6 +442,7 @@ def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8,
         eval_steps = _recorded_steps(eval_every, steps, "eval_every")
     if clip_norm is not None:
         clip_norm = check_real("clip_norm", clip_norm, low=0, low_op=">")
+    track_update_ratio = check_bool("track_update_ratio", track_update_ratio)
     batches = None
     if batch_size is not None:
         batch_size = check_int("batch_size", batch_size, low=1)
@@ -453,6 +471,10 @@ def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8,
         lrs = np.empty((steps,) + batch_shape)
         grad_norms = np.full((steps,) + batch_shape, np.nan)
         evals = {name: np.full((eval_steps.size,) + batch_shape, np.nan) for name in checks}
+        ratios = None
+        if track_update_ratio:
+            layers = update_ratio(problem, x, x).shape[-1]
+            ratios = np.full((steps,) + batch_shape + (layers,), np.nan)
         diverged_at = np.full(batch_shape, -1, dtype=np.int64)
         params[0], losses[0] = x, loss
         if state is None:
@@ -491,11 +513,14 @@ def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8,
                         alive = diverged_at < 0
                         x = np.where(alive[..., None], x, x_prev)
             batch_losses[t] = np.where(alive, batch_loss, np.nan)
-            norm = np.linalg.norm(g, axis=-1)
+            if clip_norm is None:
+                norm = np.linalg.norm(g, axis=-1)
+            else:
+                g, norm = clip_grad_norm(g, clip_norm)
             grad_norms[t] = np.where(alive, norm, np.nan)
-            if clip_norm is not None:
-                g = g * np.minimum(clip_norm / (norm + 1e-6), 1.0)[..., None]
             new_x, state = optimizer.update(g, state, x)
+            if track_update_ratio:
+                ratios[t] = np.where(alive[..., None], update_ratio(problem, x, new_x), np.nan)
             ok = np.all(np.isfinite(new_x), axis=-1)
             need_loss = full or is_recorded[t + 1]
             if need_loss:
@@ -523,7 +548,7 @@ def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8,
     return Trace(params=params, losses=losses, lrs=lrs, grad_norms=grad_norms,
                  diverged_at=diverged_at, threshold=threshold, state=state,
                  recorded=recorded, batch_losses=batch_losses, eval_steps=eval_steps,
-                 evals=evals)
+                 evals=evals, update_ratios=ratios)
 
 
 def sweep(problem, optimizer, lrs, x0, steps, *, rng=None, batch_size=None,
@@ -546,7 +571,7 @@ def sweep(problem, optimizer, lrs, x0, steps, *, rng=None, batch_size=None,
         As in :func:`run`.
     **options
         ``sampling``, ``record_every``, ``eval_every``, ``validation``,
-        ``monitors``, ``clip_norm``: as in :func:`run`.
+        ``monitors``, ``clip_norm``, ``track_update_ratio``: as in :func:`run`.
     optimizer : an optimizer of :mod:`lrtutor.optim`
         Its own ``lr`` is replaced by the array ``lrs``.
     lrs : array_like, shape (k,)
@@ -574,11 +599,16 @@ def sweep(problem, optimizer, lrs, x0, steps, *, rng=None, batch_size=None,
     start = check_array("x0", x0, ndim=1)
     batched = dataclasses.replace(optimizer, lr=rates)
     xs = np.broadcast_to(start, (rates.size, start.size)).copy()
-    allowed = {"sampling", "record_every", "eval_every", "validation", "monitors",
-               "clip_norm"}
+    allowed = set(_RUN_OPTIONS)
     unknown = sorted(set(options) - allowed)
     if unknown:
         raise TypeError(f"sweep() got unexpected keyword arguments {unknown}; "
                         f"it passes on only {sorted(allowed)}")
     return run(problem, batched, xs, steps, rng=rng, batch_size=batch_size,
                blowup=blowup, **options)
+
+
+#: The keyword options that :func:`sweep` passes on to :func:`run` unchanged.
+_RUN_OPTIONS = tuple(name for name, p in inspect.signature(run).parameters.items()
+                     if p.kind is p.KEYWORD_ONLY
+                     and name not in ("rng", "batch_size", "blowup", "state"))

@@ -517,3 +517,140 @@ def test_batch_loss_is_the_mean_of_row_losses_written_out():
     assert lin.batch_loss(theta, np.arange(4)) == pytest.approx(lin.loss(theta), rel=1e-15)
     with pytest.raises(ValueError, match="idx"):
         lin.batch_loss(theta, np.array([4]))
+
+
+# --------------------------------------------------------------------------
+# Hessian-vector products
+# --------------------------------------------------------------------------
+
+def fd_hvp(problem, x, v, h=1e-5):
+    """Central difference of the gradient along v: error O(h^2 |v|^3 f''''), O(eps |g| / h)."""
+    return (problem.grad(x + h * v) - problem.grad(x - h * v)) / (2 * h)
+
+
+HVP_PROBLEMS = BATCH_PROBLEMS + [
+    Rosenbrock(a=1.5, b=20.0),
+    LogisticRegression(*make_logistic_data(n=50, weights=(1.0, -2.0, 0.5)))]
+HVP_IDS = BATCH_IDS + ["rosenbrock-1.5-20", "logistic-3"]
+
+
+@pytest.mark.parametrize("problem", HVP_PROBLEMS, ids=HVP_IDS)
+def test_hvp_matches_finite_differences_of_grad(problem):
+    rng = np.random.default_rng(21)
+    for _ in range(20):
+        x, v = rng.uniform(-2, 2, (2, problem.dim))
+        hv, fd = problem.hvp(x, v), fd_hvp(problem, x, v)
+        # grad is linear for the quadratic and least squares, so there the
+        # difference is exact up to rounding, ~eps |g| / h; elsewhere O(h^2)
+        assert_allclose(hv, fd, rtol=1e-6, atol=1e-7 * (1 + np.abs(hv).max()))
+
+
+def test_quadratic_hvp_is_H_v():
+    # exactly representable: H = diag(2, 5), so H v is computed without rounding
+    q = Quadratic([5.0, 2.0], minimizer=[1.0, -1.0])
+    assert q.hvp([3.0, 7.0], [1.0, -2.0]).tolist() == [5.0, -4.0]
+    assert q.hvp([np.nan, np.inf], [1.0, 1.0]).tolist() == [5.0, 2.0]   # H is constant
+    # two_d(1, 3, pi/4): H = [[2, -1], [-1, 2]] (docstring), H v by hand
+    r = Quadratic.two_d(1.0, 3.0, angle=np.pi / 4)
+    assert_allclose(r.hvp([0.0, 0.0], [1.0, 2.0]), [0.0, 3.0], atol=1e-15)
+    # random spectrum: sum over eigenpairs lambda_i q_i (q_i . v)
+    q = Quadratic.random(6, L=30.0, mu=0.2, rng=np.random.default_rng(8))
+    v = np.random.default_rng(9).standard_normal(6)
+    expected = sum(lam * u * (u @ v) for lam, u in zip(q.eigenvalues, q.basis.T))
+    assert_allclose(q.hvp(np.ones(6), v), expected, rtol=1e-12, atol=1e-13)
+    assert_allclose(q.hvp(np.ones(6), v), q.hessian @ v, rtol=1e-12, atol=1e-13)
+
+
+@given(points(2), points(2))
+def test_rosenbrock_hvp_is_hessian_times_v(x, v):
+    r = Rosenbrock(a=1.5, b=20.0)
+    u, w = x
+    # expanded by hand: d2f/du2 = 2 + 240 u^2 - 80 w, d2f/dudw = -80 u, d2f/dw2 = 40
+    expected = [(2 + 240 * u * u - 80 * w) * v[0] - 80 * u * v[1], -80 * u * v[0] + 40 * v[1]]
+    assert_allclose(r.hvp(x, v), expected, rtol=1e-10, atol=1e-10)
+    assert_allclose(r.hvp(x, v), r.hessian_at(x) @ v, rtol=1e-12, atol=1e-12)
+
+
+def test_linear_regression_hvp_is_normal_matrix_times_v():
+    problem = LinearRegression(*legacy_data())
+    v = np.array([0.3, -1.2])
+    Xb = np.column_stack([np.ones(100), legacy_data()[0]])
+    # one-half convention: f = |r|^2 / (2n), so H = Xb^T Xb / n (no factor 2)
+    expected = sum(np.outer(row, row) @ v for row in Xb) / 100
+    assert_allclose(problem.hvp([5.0, -3.0], v), expected, rtol=1e-12)
+    assert_allclose(problem.hvp([5.0, -3.0], v), problem.hessian @ v, rtol=1e-12)
+    idx = np.array([3, 3, 17])                  # a repeated row counts twice
+    expected = sum(np.outer(Xb[i], Xb[i]) @ v for i in idx) / 3
+    assert_allclose(problem.hvp([5.0, -3.0], v, idx=idx), expected, rtol=1e-12)
+
+
+def test_logistic_hvp_matches_sample_loop():
+    problem = logistic_problem()
+    rng = np.random.default_rng(22)
+    theta, v = rng.standard_normal((2, problem.dim))
+    H = np.zeros((problem.dim, problem.dim))
+    for xi in problem.design:
+        p = sigmoid(xi @ theta)
+        H += p * (1 - p) * np.outer(xi, xi) / problem.n
+    assert_allclose(problem.hvp(theta, v), H @ v, rtol=1e-12, atol=1e-14)
+    idx = np.array([0, 5, 5, 9])
+    Hb = sum(sigmoid(problem.design[i] @ theta) * (1 - sigmoid(problem.design[i] @ theta))
+             * np.outer(problem.design[i], problem.design[i]) for i in idx) / 4
+    assert_allclose(problem.hvp(theta, v, idx=idx), Hb @ v, rtol=1e-12, atol=1e-14)
+
+
+def test_logistic_hvp_is_stable_for_large_margins():
+    problem = LogisticRegression([[1.0], [-1.0]], [1.0, 0.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hv = problem.hvp([0.0, 1e6], [1.0, 1.0])       # p(1 - p) underflows to 0
+    assert hv.tolist() == [0.0, 0.0]
+    # p(1 - p) at z = +-40 is about e^-40 = 4.2e-18 (not 0 - 0 from 1 - p)
+    assert_allclose(problem.hvp([0.0, 40.0], [1.0, 0.0]), [np.exp(-40), 0.0],
+                    rtol=1e-12, atol=1e-30)
+
+
+@pytest.mark.parametrize("problem", HVP_PROBLEMS, ids=HVP_IDS)
+def test_hvp_batched_and_broadcast(problem):
+    rng = np.random.default_rng(23)
+    xs = rng.uniform(-2, 2, size=(3, 4, problem.dim))
+    vs = rng.standard_normal((3, 4, problem.dim))
+    out = problem.hvp(xs, vs)
+    assert out.shape == (3, 4, problem.dim) and out.dtype == np.float64
+    for i, j in itertools.product(range(3), range(4)):
+        assert_allclose(out[i, j], problem.hvp(xs[i, j], vs[i, j]), rtol=1e-12, atol=1e-13)
+    # one x, several v (and the reverse) broadcast
+    assert problem.hvp(xs[0, 0], vs[0]).shape == (4, problem.dim)
+    assert_allclose(problem.hvp(xs[0], vs[0, 0]),
+                    [problem.hvp(x, vs[0, 0]) for x in xs[0]], rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("problem", HVP_PROBLEMS, ids=HVP_IDS)
+@pytest.mark.parametrize("big", [1e200, 1e300, np.inf, -np.inf, np.nan])
+def test_hvp_of_divergent_x_gives_no_runtime_warning(problem, big):
+    x = np.full((2, problem.dim), big)
+    x[1] = 0.5
+    v = np.ones((2, problem.dim))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = problem.hvp(x, v)
+        problem.hvp(x, np.full(problem.dim, np.nan))
+    assert out.shape == x.shape
+    assert_allclose(out[1], problem.hvp(x[1], v[1]), rtol=1e-12)   # the other run untouched
+
+
+def test_hvp_bad_inputs():
+    q = rotated_quadratic()
+    with pytest.raises(ValueError, match=r"v must .*\(\.\.\., 2\)"):
+        q.hvp([0.0, 0.0], [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="v must .*broadcast"):
+        q.hvp(np.zeros((3, 2)), np.zeros((4, 2)))
+    with pytest.raises(TypeError, match="v must be an array"):
+        q.hvp([0.0, 0.0], "ab")
+    with pytest.raises(ValueError, match=r"x must .*\(\.\.\., 2\)"):
+        Rosenbrock().hvp([0.0], [1.0, 0.0])
+    problem = logistic_problem()
+    with pytest.raises(ValueError, match="idx must have every entry"):
+        problem.hvp(np.zeros(3), np.ones(3), idx=[0, problem.n])
+    with pytest.raises(TypeError, match="idx must be an array of integers"):
+        problem.hvp(np.zeros(3), np.ones(3), idx=[0.5])

@@ -381,3 +381,20 @@ def test_runs_with_their_own_schedules_equal_separate_runs():
         single = train.run(q, optim.SGD(lr=s, momentum=0.5), x0, 30)
         assert_allclose(batch.params[:, i], single.params, rtol=1e-14, atol=1e-300)
         assert_array_equal(batch.lrs[:, i], single.lrs)
+
+
+def test_update_ratios_are_logged_per_step():
+    # f = 2 (x - 1)^2 (lam = 4, star = 1), SGD: |x_{t+1} - x_t| / |x_t| by hand
+    trace = train.sweep(quad1(), optim.SGD(lr=1.0), [0.1, 1.0], [3.0], 12,
+                        track_update_ratio=True)
+    assert trace.update_ratios.shape == (12, 2, 1)
+    x = trace.params[:, 0, 0]
+    assert_allclose(trace.update_ratios[:, 0, 0], np.abs(np.diff(x)) / np.abs(x[:-1]),
+                    rtol=1e-12)
+    at = int(trace.diverged_at[1])              # eta * lam = 4 diverges
+    assert 0 < at <= 12
+    assert np.isnan(trace.update_ratios[at:, 1]).all()
+    assert np.isfinite(trace.update_ratios[:at - 1, 1]).all()
+    assert train.run(quad1(), optim.SGD(lr=0.1), [3.0], 3).update_ratios is None
+    with pytest.raises(TypeError, match="track_update_ratio"):
+        train.run(quad1(), optim.SGD(lr=0.1), [3.0], 3, track_update_ratio=1)
