@@ -3,19 +3,21 @@
 Modules, in the order the layers depend on one another:
 
 - :mod:`lrtutor.problems`: objectives with known answers and exact gradients;
+- :mod:`lrtutor.network`: a small multilayer perceptron on a data set, as a problem;
 - :mod:`lrtutor.diagnostics`: sharpness, gradient norms and clipping, update ratios;
 - :mod:`lrtutor.schedules`: learning-rate schedules as pure maps ``t -> eta_t``;
 - :mod:`lrtutor.optim`: gradient descent, momentum, AdaGrad, RMSprop, Adam, AdamW;
 - :mod:`lrtutor.train`: one training loop returning a trace, and batched sweeps;
 - :mod:`lrtutor.theory`: closed forms the chapters derive;
 - :mod:`lrtutor.finder`: the learning-rate range test and rate searches;
-- :mod:`lrtutor.data`: the real data set shipped with the package;
+- :mod:`lrtutor.data`: the real data sets shipped with the package (diabetes, digits);
 - :mod:`lrtutor.plotting` and :mod:`lrtutor.widgets`: figures and interactive
   explorers (they need matplotlib and ipywidgets; import them explicitly).
 
 Importing the package has no side effects.
 """
 
-from lrtutor import problems, schedules, optim, train, theory, finder, data, diagnostics  # noqa: F401
+from lrtutor import (problems, network, diagnostics, schedules, optim, train,  # noqa: F401
+                     theory, finder, data)
 
 __version__ = "0.1.0"

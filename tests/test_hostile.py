@@ -42,7 +42,8 @@ from lrtutor import problems as P
 from lrtutor import schedules as S
 from lrtutor import train as T
 
-MODULE_NAMES = ["problems", "schedules", "optim", "train", "theory", "finder", "data"]
+MODULE_NAMES = ["problems", "schedules", "optim", "train", "theory", "finder", "data",
+                "network", "diagnostics"]
 MODULES = [importlib.import_module(f"lrtutor.{m}") for m in MODULE_NAMES
            if importlib.util.find_spec(f"lrtutor.{m}") is not None]
 
@@ -253,6 +254,57 @@ def test_problem_methods_hostile_x(problem):
     for x in xs:
         for method in ("loss", "grad"):
             call_checked(getattr(problem, method), {"x": x}, ["x"])
+
+
+def test_network_methods_hostile_arguments():
+    """Every method of a valid network, fed garbage: errors name the argument."""
+    network = pytest.importorskip("lrtutor.network")
+    from lrtutor import diagnostics as D
+    net = network.MLP(np.random.default_rng(0).normal(size=(12, 1)), np.arange(12) % 3,
+                      hidden=(1,))                                       # dim 8
+    d = net.dim
+    xs = [np.zeros(d), np.full((2, d), 0.5), np.zeros(3), np.zeros((2, 1, d)), np.zeros(0),
+          [0.1] * d, "ab", None, np.r_[np.nan, np.zeros(d - 1)], np.full(d, 1e300),
+          np.full(d, np.inf), 1.0, np.ones(d, dtype=np.int64)]
+    idxs = [None, [0, 1], np.array([0, 11]), np.array([12]), [-1], np.array([[0, 1], [2, 3]]),
+            1.5, "a", np.array([], dtype=np.int64), np.array([0.5]), np.array([True]),
+            np.array([2**40]), np.uint64(3)]
+    datas = [(np.zeros((3, 1)), np.array([0, 1, 2])), (np.zeros((3, 2)), np.array([0, 1, 2])),
+             (np.zeros((3, 1)), np.array([0, 1, 3])), (np.zeros((3, 1)), np.array([0.0, 1, 2])),
+             (np.full((3, 1), np.nan), np.array([0, 1, 2])), ("X", "y"),
+             (np.zeros((3, 1)), np.array([0, 1])), (np.zeros((0, 1)), np.zeros(0, dtype=int))]
+    for x in xs:
+        call_checked(net.loss, {"x": x}, ["x"])
+        overflowed = isinstance(x, np.ndarray) and np.all(np.isfinite(x)) and x.shape == (d,) \
+            and net.loss(x) == np.inf
+        if overflowed:       # documented: +inf loss, nan where inf - inf arose; no warning
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                net.grad(x), net.hvp(x, x), net.forward(x, net.X)
+            continue
+        call_checked(net.grad, {"x": x}, ["x"])
+        for idx in idxs:
+            for method in ("batch_loss", "batch_grad", "loss_and_grad"):
+                if idx is None and method != "loss_and_grad":
+                    continue
+                call_checked(getattr(net, method), {"x": x, "idx": idx}, ["x", "idx"])
+            for v in xs[:3] + xs[6:9]:
+                call_checked(net.hvp, {"x": x, "v": v, "idx": idx}, ["x", "v", "idx"])
+        for X, y in datas:
+            call_checked(net.evaluate, {"x": x, "X": X, "y": y}, ["x", "X", "y"])
+            call_checked(net.forward, {"x": x, "X": X}, ["x", "X"])
+        for iters in (20, 0, -1, 2.5, "3", None, 10**9):
+            call_checked(lambda x, iters: D.sharpness(net, x, iters=min(iters, 50)
+                                                      if isinstance(iters, int) else iters),
+                         {"x": x, "iters": iters}, ["x", "iters"])
+    for k in (None, 0, -1, 2, 2.0, "2", True):
+        for rng in (np.random.default_rng(0), 0, None):
+            call_checked(net.init, {"rng": rng, "k": k}, ["rng", "k"])
+    for scheme in ("he", "glorot", "xavier", None, 3):
+        for scale in (1.0, 0.0, -1.0, np.nan, np.inf, "1"):
+            call_checked(lambda scheme, scale: net.init(np.random.default_rng(0),
+                                                        scheme=scheme, scale=scale),
+                         {"scheme": scheme, "scale": scale}, ["scheme", "scale"])
 
 
 # ----------------------------------------- one invalid argument at a time --
