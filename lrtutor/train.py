@@ -530,12 +530,15 @@ def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8,
                     loss = problem.loss(new_x)
                 loss = np.asarray(loss, dtype=np.float64)
                 ok &= np.isfinite(loss) & (loss <= threshold)
-            diverged_at = np.where(alive & ~ok, t + 1, diverged_at)
-            alive = diverged_at < 0
             x_prev = x
-            x = np.where(alive[..., None], new_x, x)
-            if need_loss:
-                loss = np.where(alive, loss, np.nan)
+            if np.all(alive) and np.all(ok):
+                x = new_x                   # the usual step: every run alive and well
+            else:
+                diverged_at = np.where(alive & ~ok, t + 1, diverged_at)
+                alive = diverged_at < 0
+                x = np.where(alive[..., None], new_x, x)
+                if need_loss:
+                    loss = np.where(alive, loss, np.nan)
             if is_recorded[t + 1]:
                 params[n_rec], losses[n_rec] = x, loss
                 n_rec += 1
