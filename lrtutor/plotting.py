@@ -14,7 +14,7 @@ import numpy as np
 from lrtutor import theory
 
 __all__ = ["BOOK_STYLE", "use_book_style", "plot_iterates", "plot_losses",
-           "plot_contraction", "sparse_log_ticks"]
+           "plot_contraction", "sparse_log_ticks", "plot_band"]
 
 #: matplotlib rcParams used by every figure of the book.
 BOOK_STYLE = {
@@ -50,6 +50,51 @@ def sparse_log_ticks(ax, numticks=6):
     ax.yaxis.set_major_locator(mticker.LogLocator(base=10, numticks=numticks))
     ax.yaxis.set_minor_locator(mticker.NullLocator())
     return ax
+
+
+def plot_band(ax, x, runs, *, label=None, color=None, quantiles=(10, 90), axis=-1,
+              alpha=0.25, **line_kwargs):
+    r"""The median of several seeded runs as a line, and the spread as a band.
+
+    Where randomness enters (initial weights, mini-batch order), one run is an
+    anecdote: the book draws the median over seeds and shades the band between
+    two percentiles (10 % and 90 % by default; with five seeds the band spans
+    the second-lowest to the second-highest run, roughly). NaN entries (runs
+    that diverged) are left out of each point's statistics; a point where
+    every run is NaN is not drawn.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    x : array_like, shape (m,)
+    runs : array_like
+        Values with one axis of length ``m`` (the points) and one of seeds;
+        ``axis`` is the seed axis (default last: shape ``(m, seeds)``).
+    label, color : optional
+        Of the median line (the band takes the same colour).
+    quantiles : (float, float)
+        Lower and upper percentiles of the band.
+    **line_kwargs
+        Passed to ``ax.plot`` for the median line.
+
+    Returns
+    -------
+    (line, band) : the median's ``Line2D`` and the band's ``PolyCollection``.
+    """
+    x = np.asarray(x, dtype=float)
+    values = np.moveaxis(np.asarray(runs, dtype=float), axis, -1)
+    if values.shape[:-1] != x.shape:
+        raise ValueError(f"runs must have {x.shape[0]} points along the non-seed axis "
+                         f"to match x, got shape {np.shape(runs)} (seed axis {axis})")
+    seen = ~np.all(np.isnan(values), axis=-1)
+    med = np.full(x.shape, np.nan)
+    low, high = med.copy(), med.copy()
+    if seen.any():
+        med[seen] = np.nanmedian(values[seen], axis=-1)
+        low[seen], high[seen] = np.nanpercentile(values[seen], quantiles, axis=-1)
+    (line,) = ax.plot(x, med, label=label, color=color, **line_kwargs)
+    band = ax.fill_between(x, low, high, color=line.get_color(), alpha=alpha, linewidth=0)
+    return line, band
 
 
 def _runs(trace, labels):
@@ -92,7 +137,7 @@ def plot_losses(ax, trace, labels=None, floor=None):
     legend label says where they diverged. ``floor`` (e.g. the minimum loss)
     is subtracted first, so the curve shows :math:`f(\theta_t) - f^\star`.
     """
-    steps = np.arange(trace.losses.shape[0])
+    steps = trace.recorded
     for index, label in _runs(trace, labels):
         loss = trace.losses[(slice(None),) + index]
         if floor is not None:

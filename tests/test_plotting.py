@@ -73,3 +73,36 @@ def test_plot_contraction_marks_critical_and_optimal_rates(ax):
     assert crit.get_xdata()[0] == pytest.approx(2 / 2.0, rel=1e-15)
     assert opt.get_xdata()[0] == pytest.approx(2 / 2.5, rel=1e-15)
     assert theory.critical_rate(2.0) == crit.get_xdata()[0]
+
+
+def test_plot_band_draws_median_and_percentiles():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from lrtutor import plotting
+    fig, ax = plt.subplots()
+    runs = np.array([[1.0, 2.0, 3.0, 4.0, 5.0],
+                     [10.0, np.nan, 30.0, np.nan, 20.0],
+                     [np.nan] * 5])
+    line, band = plotting.plot_band(ax, [0, 1, 2], runs, label="m")
+    ydata = line.get_ydata()
+    assert ydata[0] == 3.0 and ydata[1] == 20.0 and np.isnan(ydata[2])   # NaN runs left out
+    verts = band.get_paths()[0].vertices
+    assert np.isclose(verts[:, 1].min(), np.percentile([1, 2, 3, 4, 5], 10))
+    assert np.isclose(verts[:, 1].max(), np.percentile([10, 20, 30], 90))
+    with pytest.raises(ValueError, match="runs"):
+        plotting.plot_band(ax, [0, 1], runs)
+    plt.close(fig)
+
+
+def test_plot_losses_uses_the_recorded_steps():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from lrtutor import optim, plotting, problems, train
+    trace = train.run(problems.Quadratic.one_d(1.0), optim.SGD(lr=0.1), [1.0], 10,
+                      record_every=4)
+    fig, ax = plt.subplots()
+    plotting.plot_losses(ax, trace)
+    assert ax.lines[0].get_xdata().tolist() == [0, 4, 8, 10]
+    plt.close(fig)
