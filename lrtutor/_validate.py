@@ -13,13 +13,19 @@ import numbers
 import numpy as np
 
 __all__ = [
+    "INT_MAX",
     "check_real",
     "check_int",
     "check_bool",
     "check_array",
     "check_callable",
     "check_choice",
+    "check_problem",
+    "check_optimizer",
 ]
+
+#: The largest integer any argument may have: numpy's int64 maximum.
+INT_MAX = int(np.iinfo(np.int64).max)
 
 _OPS = {
     ">": lambda v, b: v > b,
@@ -55,10 +61,14 @@ def check_real(name, value, *, low=None, high=None, low_op=">=", high_op="<=",
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    v = float(value)
     rng = _range_text(low, high, low_op, high_op)
     what = "a number" if allow_inf else "a finite number"
     desc = f"{name} must be {what}" + (f" {rng}" if rng else "")
+    try:
+        v = float(value)
+    except OverflowError:       # a Python int beyond float64 (10**400)
+        raise ValueError(f"{desc}, got an integer too large for a float "
+                         f"({len(str(abs(int(value))))} digits)") from None
     if np.isnan(v) or (not allow_inf and np.isinf(v)):
         raise ValueError(f"{desc}, got {value!r}")
     if low is not None and not _OPS[low_op](v, low):
@@ -72,6 +82,11 @@ def check_int(name, value, *, low=None, high=None):
     """Return ``value`` as a Python int in ``[low, high]`` (bounds inclusive).
 
     Booleans and floats are rejected, even integral floats such as ``3.0``.
+    Every integer must also fit numpy's int64 (``|value| <= 2**63 - 1``,
+    :data:`INT_MAX`): step counts and sizes end up in int64 arrays, where a
+    larger value would overflow or, from an unsigned type, wrap to a negative
+    number. The value is read exactly (``int(value)``), so ``np.uint64(2**63)``
+    is 9223372036854775808 and rejected, not wrapped.
 
     >>> check_int("step_size", 3, low=1)
     3
@@ -82,11 +97,13 @@ def check_int(name, value, *, low=None, high=None):
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    v = int(value)
+    v = int(value)              # exact for Python ints and every numpy integer type
     rng = _range_text(low, high, ">=", "<=")
     desc = f"{name} must be an integer" + (f" {rng}" if rng else "")
     if (low is not None and v < low) or (high is not None and v > high):
-        raise ValueError(f"{desc}, got {value!r}")
+        raise ValueError(f"{desc}, got {v!r}")
+    if abs(v) > INT_MAX:
+        raise ValueError(f"{desc} that fits in int64 (at most 2**63 - 1 in size), got {v!r}")
     return v
 
 
@@ -113,8 +130,18 @@ def check_array(name, value, *, ndim=None, shape=None, finite=True, low=None,
     ValueError: x0 must be an array with ndim 1, got shape (1, 1)
     """
     try:
-        arr = np.asarray(value, dtype=dtype)
-    except (TypeError, ValueError):
+        raw = np.asarray(value)
+    except (TypeError, ValueError, OverflowError):   # ragged or too large to hold
+        raise TypeError(f"{name} must be an array of real numbers, got "
+                        f"{type(value).__name__}") from None
+    if raw.dtype.kind not in "iuf":
+        # strings ("0.1"), None (which numpy would turn into NaN), objects,
+        # booleans and complex numbers are not real numbers
+        raise TypeError(f"{name} must be an array of real numbers, got "
+                        f"{type(value).__name__} of dtype {raw.dtype}")
+    try:
+        arr = np.asarray(raw, dtype=dtype)          # no copy when it already is one
+    except (TypeError, ValueError, OverflowError):
         raise TypeError(f"{name} must be an array of real numbers, got "
                         f"{type(value).__name__}") from None
     if ndim is not None:
@@ -158,3 +185,24 @@ def check_choice(name, value, choices):
         allowed = ", ".join(repr(c) for c in choices)
         raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
     return value
+
+
+def check_problem(name, problem):
+    """Return ``problem`` if it has ``loss(x)`` and ``grad(x)`` (an lrtutor problem)."""
+    if not (callable(getattr(problem, "loss", None)) and callable(getattr(problem, "grad", None))):
+        raise TypeError(f"{name} must have loss(x) and grad(x) methods (see "
+                        f"lrtutor.problems), got {type(problem).__name__}")
+    return problem
+
+
+def check_optimizer(name, optimizer):
+    """Return ``optimizer`` if it is an optimizer of :mod:`lrtutor.optim`
+    (a dataclass instance with ``lr``, ``init`` and ``update``)."""
+    import dataclasses
+
+    if not (dataclasses.is_dataclass(optimizer) and not isinstance(optimizer, type)
+            and all(callable(getattr(optimizer, m, None)) for m in ("init", "update"))
+            and hasattr(optimizer, "lr")):
+        raise TypeError(f"{name} must be an optimizer of lrtutor.optim (with lr, init "
+                        f"and update), got {type(optimizer).__name__}")
+    return optimizer

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lrtutor._validate import check_array, check_bool, check_int, check_real
+from lrtutor._validate import (check_array, check_bool, check_int, check_optimizer,
+                               check_problem, check_real)
 
 __all__ = [
     "log_grid",
@@ -421,6 +422,8 @@ def range_test(problem, optimizer, x0, start_lr=1e-7, end_lr=10, num_it=100,
     >>> res.stopped_at, f"{res.lrs[res.stopped_at]:.1f}"   # stable only below 2
     (87, '16.6')
     """
+    check_problem("problem", problem)
+    check_optimizer("optimizer", optimizer)
     x = check_array("x0", x0, ndim=1)
     sweep = ExponentialSweep(start_lr, end_lr, check_int("num_it", num_it, low=6))
     beta = check_real("beta", beta, low=0, high=1, high_op="<")

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lrtutor._validate import check_bool, check_callable, check_int, check_real
+from lrtutor._validate import INT_MAX, check_bool, check_callable, check_int, check_real
 
 __all__ = [
     "Constant",
@@ -61,6 +61,9 @@ def _as_steps(t):
         if t.size and t.min() < 0:
             raise ValueError(f"t must be >= 0 (updates already applied), got an "
                              f"array with minimum {t.min()}")
+        if t.size and int(t.max()) > INT_MAX:        # uint64 beyond int64 would wrap
+            raise ValueError(f"t must be an integer array with entries <= 2**63 - 1, "
+                             f"got maximum {int(t.max())}")
         return t.astype(np.int64), False
     return np.asarray(check_int("t", t, low=0), dtype=np.int64), True
 
@@ -100,7 +103,12 @@ class _Schedule:
         # ``**``, ``cos`` etc. may differ in the last bit, and ``s(t)`` must equal
         # ``s(np.array([t]))[0]`` exactly.
         flat = steps.reshape(-1)
-        rate = np.broadcast_to(np.asarray(self._rate(flat), dtype=np.float64), flat.shape)
+        with np.errstate(all="ignore"):
+            rate = np.broadcast_to(np.asarray(self._rate(flat), dtype=np.float64), flat.shape)
+        if not np.all(np.isfinite(rate)):
+            bad = int(flat[np.flatnonzero(~np.isfinite(rate))[0]])
+            raise ValueError(f"t = {bad} is past what this schedule can represent: its rate "
+                             f"there overflows float64 ({self!r})")
         return float(rate[0]) if scalar else rate.reshape(steps.shape).copy()
 
 
@@ -696,7 +704,10 @@ class Join(_Schedule):
 
     Notes
     -----
-    Equals ``optax.join_schedules(schedules, boundaries)``, and PyTorch
+    Each piece is evaluated only on its own steps, so a piece that is not
+    defined past its end (such as :class:`OneCycle` after ``total_steps``)
+    can be followed by another. Equals ``optax.join_schedules(schedules,
+    boundaries)``, and PyTorch
     ``SequentialLR(opt, schedulers, milestones=boundaries)`` (each scheduler
     restarts from its own step 0 at its milestone).
 
@@ -725,9 +736,15 @@ class Join(_Schedule):
         _set(self, schedules=schedules, boundaries=boundaries)
 
     def _rate(self, t):
-        rate = self.schedules[0](t)
-        for b, schedule in zip(self.boundaries, self.schedules[1:]):
-            rate = np.where(t < b, rate, schedule(np.maximum(t - b, 0)))
+        # each piece sees only its own steps, in local time: a piece need not be
+        # defined past its end (OneCycle raises there), since it is never asked
+        piece = np.searchsorted(self.boundaries, t, side="right")
+        starts = (0,) + self.boundaries
+        rate = np.empty(t.shape)
+        for i, schedule in enumerate(self.schedules):
+            mine = piece == i
+            if mine.any():
+                rate[mine] = schedule(t[mine] - starts[i])
         return rate
 
 

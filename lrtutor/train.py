@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lrtutor._validate import (check_array, check_bool, check_callable, check_choice,
-                               check_int, check_real)
+                               check_int, check_optimizer, check_problem, check_real)
 from lrtutor.diagnostics import clip_grad_norm, update_ratio
 
 __all__ = ["Trace", "run", "sweep", "rate_at"]
@@ -225,14 +225,8 @@ class Trace:
 
 def _check_problem_optimizer(problem, optimizer):
     """``problem`` has loss/grad; ``optimizer`` is an lrtutor.optim dataclass."""
-    if not (callable(getattr(problem, "loss", None)) and callable(getattr(problem, "grad", None))):
-        raise TypeError("problem must have loss(x) and grad(x) methods (see "
-                        f"lrtutor.problems), got {type(problem).__name__}")
-    if not (dataclasses.is_dataclass(optimizer) and not isinstance(optimizer, type)
-            and all(callable(getattr(optimizer, m, None)) for m in ("init", "update"))
-            and hasattr(optimizer, "lr")):
-        raise TypeError("optimizer must be an optimizer of lrtutor.optim (with lr, init "
-                        f"and update), got {type(optimizer).__name__}")
+    check_problem("problem", problem)
+    check_optimizer("optimizer", optimizer)
 
 
 def _recorded_steps(every, steps, name):
@@ -615,3 +609,157 @@ def sweep(problem, optimizer, lrs, x0, steps, *, rng=None, batch_size=None,
 _RUN_OPTIONS = tuple(name for name, p in inspect.signature(run).parameters.items()
                      if p.kind is p.KEYWORD_ONLY
                      and name not in ("rng", "batch_size", "blowup", "state"))
+
+
+# --- network_rates ---
+# Rates x seeds in one batched run (chapter "A fixed rate on a network").
+
+__all__ += ["sweep_seeds"]
+
+
+def sweep_seeds(problem, optimizer, lrs, x0, steps, *, rng=None, batch_size=None,
+                blowup=1e8, **options):
+    r"""Every learning rate of ``lrs`` from every starting point of ``x0``, in one batched run.
+
+    .. math:: \theta^{(i, s)}_{t+1} = \mathrm{update}\bigl(\theta^{(i, s)}_t,
+              g^{(i, s)}_t;\ \eta^{(i)}\bigr), \qquad
+              \theta^{(i, s)}_0 = \theta^{(s)}_0,
+
+    for the rates :math:`\eta^{(i)}` (``lrs[i]``, :math:`i = 1, \dots, R`) and
+    the seeds :math:`s = 1, \dots, S` (rows of ``x0``: e.g. ``net.init(rng,
+    k=S)``). The :math:`R S` runs are one call of :func:`run`: one batched
+    array operation per step, where a loop over rates and seeds would make
+    :math:`R S` calls. Seed ``s`` draws its mini-batches from its own
+    generator ``rng[s]``, and every rate of that seed sees the same batch
+    order (a copy of ``rng[s]`` per rate), so that within a seed the rates
+    differ in the rate alone, and across seeds in weights and batch order.
+
+    Parameters
+    ----------
+    problem, steps, batch_size, blowup
+        As in :func:`run`. Mini-batches need a problem with
+        ``loss_and_grad`` taking per-run rows (:class:`lrtutor.network.MLP`).
+    optimizer : an optimizer of :mod:`lrtutor.optim`
+        Its own ``lr`` is replaced by the rates of ``lrs``.
+    lrs : array_like, shape (R,)
+        Positive learning rates.
+    x0 : array_like, shape (S, d)
+        One starting point per seed.
+    rng : sequence of S numpy.random.Generator, optional
+        Required with ``batch_size``: the batch order of each seed. The
+        generators are copied, not advanced, so the same list gives the same
+        runs again.
+    **options
+        ``sampling``, ``record_every``, ``eval_every``, ``validation``,
+        ``monitors``, ``clip_norm``, ``track_update_ratio``: as in :func:`run`.
+
+    Returns
+    -------
+    Trace
+        With batch shape ``(R, S)``: ``trace.losses[t, i, s]`` is the loss of
+        rate ``i`` and seed ``s`` at the ``t``-th recorded step. ``state`` is
+        the optimizer state of the flat run, rows ordered rate by rate
+        (row ``i * S + s``).
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a bad ``lrs``, ``x0`` or ``rng`` (the message names which), and
+        as :func:`run` does.
+
+    Examples
+    --------
+    >>> from lrtutor.problems import Quadratic
+    >>> from lrtutor.optim import SGD
+    >>> trace = sweep_seeds(Quadratic.one_d(1.0), SGD(lr=0.1), [0.5, 2.5],
+    ...                     [[1.0], [-2.0]], 50)
+    >>> trace.diverged_at.tolist()      # threshold 1e8 * f(-2) = 2e8 for all
+    [[-1, -1], [25, 23]]
+    """
+    import copy
+
+    _check_problem_optimizer(problem, optimizer)
+    rates = check_array("lrs", lrs, ndim=1, low=0, low_op=">")
+    if rates.size == 0:
+        raise ValueError("lrs must contain at least one learning rate")
+    starts = check_array("x0", x0, ndim=2)
+    if starts.shape[0] == 0:
+        raise ValueError("x0 must hold at least one starting point (shape (S, d)), "
+                         f"got shape {starts.shape}")
+    R, S = rates.size, starts.shape[0]
+    rngs = None
+    if rng is not None:
+        if isinstance(rng, np.random.Generator) or not (
+                isinstance(rng, (list, tuple)) and len(rng) == S
+                and all(isinstance(r, np.random.Generator) for r in rng)):
+            raise TypeError(f"rng must be a list of {S} numpy.random.Generator, one per "
+                            f"row of x0, got {type(rng).__name__}"
+                            + (f" of length {len(rng)}" if isinstance(rng, (list, tuple))
+                               else ""))
+        rngs = [copy.deepcopy(r) for _ in range(R) for r in rng]
+    unknown = sorted(set(options) - set(_RUN_OPTIONS))
+    if unknown:
+        raise TypeError(f"sweep_seeds() got unexpected keyword arguments {unknown}; "
+                        f"it passes on only {sorted(_RUN_OPTIONS)}")
+    batched = dataclasses.replace(optimizer, lr=np.repeat(rates, S))
+    flat = run(problem, batched, np.tile(starts, (R, 1)), steps, rng=rngs,
+               batch_size=batch_size, blowup=blowup, **options)
+
+    def grid(a):
+        return None if a is None else a.reshape(a.shape[:1] + (R, S) + a.shape[2:])
+
+    return Trace(params=grid(flat.params), losses=grid(flat.losses), lrs=grid(flat.lrs),
+                 grad_norms=grid(flat.grad_norms),
+                 diverged_at=flat.diverged_at.reshape(R, S), threshold=flat.threshold,
+                 state=flat.state, recorded=flat.recorded,
+                 batch_losses=grid(flat.batch_losses), eval_steps=flat.eval_steps,
+                 evals={k: grid(v) for k, v in flat.evals.items()},
+                 update_ratios=grid(flat.update_ratios))
+
+
+__all__ += ["epoch_losses"]
+
+
+def epoch_losses(trace, steps_per_epoch):
+    r"""The mean mini-batch loss of each epoch: the training loss a training loop logs.
+
+    .. math:: \bar f_e = \frac{1}{m} \sum_{t = e m}^{(e+1) m - 1} f_{B_t}(\theta_t),
+              \qquad e = 0, \dots, E - 1,
+
+    where :math:`f_{B_t}(\theta_t)` are ``trace.batch_losses`` (the loss of
+    each update's mini-batch before the update), :math:`m` is
+    ``steps_per_epoch`` and :math:`E` = ``trace.steps // m``. It costs
+    nothing (no pass over the data) and lags the full loss
+    :math:`f(\theta_t)`, since it averages over parameters of a whole epoch.
+    An epoch in which a run diverged is NaN.
+
+    Parameters
+    ----------
+    trace : Trace
+        Of a run of at least one epoch.
+    steps_per_epoch : int >= 1
+        E.g. ``ceil(n / batch_size)`` with ``sampling="epoch"``.
+
+    Returns
+    -------
+    ndarray, shape (E, *B)
+
+    Examples
+    --------
+    >>> from lrtutor.problems import Quadratic
+    >>> from lrtutor.optim import SGD
+    >>> trace = run(Quadratic.one_d(1.0), SGD(lr=0.5), [2.0], steps=4)
+    >>> trace.batch_losses.tolist()             # full batch: f(theta_t)
+    [2.0, 0.5, 0.125, 0.03125]
+    >>> epoch_losses(trace, 2).tolist()
+    [1.25, 0.078125]
+    """
+    if not isinstance(trace, Trace):
+        raise TypeError(f"trace must be a Trace, got {type(trace).__name__}")
+    m = check_int("steps_per_epoch", steps_per_epoch, low=1, high=max(trace.steps, 1))
+    epochs = trace.steps // m
+    if epochs == 0:
+        raise ValueError(f"steps_per_epoch must be at most the {trace.steps} steps of the "
+                         f"trace, got {m}")
+    losses = trace.batch_losses[:epochs * m]
+    return losses.reshape((epochs, m) + losses.shape[1:]).mean(axis=1)

@@ -34,6 +34,7 @@ import warnings
 
 import numpy as np
 import pytest
+from numpy.testing import assert_array_equal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -483,3 +484,64 @@ def test_any_valid_optimizer_run_is_finite_or_reports_divergence(kind, lr, b, b2
     else:
         assert trace.message().startswith("diverged at step")
         assert np.all(np.isfinite(trace.params))
+
+
+# ------------------------------------ classes of failure, fixed at the root --
+
+def test_integers_beyond_int64_and_floats_are_named_errors():
+    # 10**400 overflows float(); 2**63 overflows int64; np.uint64(2**63) must not wrap
+    with pytest.raises(ValueError, match="lr must be a finite number > 0, got an integer too large"):
+        O.SGD(lr=10**400)
+    for big in (2**63, np.uint64(2**63), 10**30):
+        with pytest.raises(ValueError, match="step_size.*int64"):
+            S.StepDecay(0.1, big)
+        with pytest.raises(ValueError, match="t.*int64"):
+            S.StepDecay(0.1, 3)(big)
+        with pytest.raises(ValueError, match="steps.*int64"):
+            T.run(P.Quadratic.one_d(1.0), O.SGD(0.1), [1.0], big)
+    with pytest.raises(ValueError, match="t must be an integer array"):
+        S.StepDecay(0.1, 3)(np.array([2**63], dtype=np.uint64))
+    # an unsigned integer within range is read exactly, not wrapped
+    assert S.StepDecay(0.1, 3)(np.uint64(6)) == S.StepDecay(0.1, 3)(6)
+    assert_array_equal(S.StepDecay(0.1, 3)(np.array([6], dtype=np.uint64)),
+                       S.StepDecay(0.1, 3)(np.array([6])))
+
+
+def test_strings_none_and_objects_are_not_numbers():
+    q = P.Quadratic.one_d(1.0)
+    for bad in (["0.1", "0.2"], [0.1, None], [0.1, object()], [True, False], [1 + 2j]):
+        with pytest.raises(TypeError, match="lrs"):
+            T.sweep(q, O.SGD(0.1), bad, [1.0], 3)
+    with pytest.raises(TypeError, match="x0"):
+        T.run(q, O.SGD(0.1), ["1.0"], 3)
+    with pytest.raises(TypeError, match=r"milestones\[1\]"):
+        S.MultiStepDecay(0.1, (3, None))
+
+
+def test_schedule_overflow_is_a_named_error_not_a_warning():
+    # 0.1 * (1e300)**t overflows float64 from t = 2 on (1e599): an error naming t
+    s = S.ExponentialDecay(0.1, 1e300, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="t = 10 "):
+            s(10)
+        with pytest.raises(ValueError, match="t = 2 "):
+            s(np.arange(12))
+        assert s(1) == pytest.approx(1e299)
+
+
+def test_entry_points_name_a_missing_problem_or_optimizer():
+    from lrtutor import finder
+    with pytest.raises(TypeError, match="problem"):
+        finder.range_test(None, O.SGD(0.1), [1.0])
+    with pytest.raises(TypeError, match="optimizer"):
+        finder.range_test(P.Quadratic.one_d(1.0), None, [1.0])
+
+
+def test_join_evaluates_each_piece_only_on_its_own_steps():
+    # 1cycle is undefined past total_steps; joined with a hold it must work
+    j = S.Join((S.OneCycle(1.0, 10), S.Constant(0.1)), (10,))
+    t = np.arange(20)
+    expected = np.r_[S.OneCycle(1.0, 10)(np.arange(10)), np.full(10, 0.1)]
+    assert_array_equal(j(t), expected)
+    assert j(9) == S.OneCycle(1.0, 10)(9) and j(25) == 0.1
