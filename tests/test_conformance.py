@@ -9,6 +9,7 @@ To run it (PyTorch is a developer-only, optional dependency)::
 
     python -m venv /tmp/fw && /tmp/fw/bin/pip install torch numpy pytest hypothesis
     /tmp/fw/bin/pip install jax optax keras            # optional
+    /tmp/fw/bin/pip install transformers schedulefree  # optional
     PYTHONPATH=. /tmp/fw/bin/python -m pytest tests/test_conformance.py
 
 The mappings (which framework arguments reproduce which lrtutor object) live
@@ -105,6 +106,8 @@ def test_schedule_matches_torch(torch, kind):
         checked += 1
     if kind in ("InverseTimeDecay",):   # Keras-only schedule: no torch twin
         assert checked == 0
+    elif kind in ("WarmupStableDecay", "InverseSqrtDecay"):
+        assert checked == 0             # torch has none: transformers / Fairseq below
     elif kind == "ExponentialDecay":    # torch has decay_steps = 1 only
         assert checked >= CONFIGS_PER_KIND // 5
     elif kind == "CosineWarmRestarts":  # torch: integer T_mult, m_mul = 1
@@ -219,6 +222,41 @@ def test_scheduled_sgd_matches_torch_with_scheduler(torch):
             ours = F.lrtutor_trajectory(O.SGD(case.sched, momentum=mom), A * scale,
                                         b * scale, x0, steps)
             assert F.relerr(ours, ref, np.max(np.abs(ref))) <= RTOL, case.params
+
+
+# ------------------------------------------- Hugging Face and Fairseq --
+
+@pytest.mark.parametrize("kind", ["WarmupStableDecay", "InverseSqrtDecay"])
+def test_schedule_matches_transformers(torch, kind):
+    """Hugging Face's ``get_wsd_schedule`` and ``get_inverse_sqrt_schedule``
+    (torch ``LambdaLR`` objects), through the mappings in the class Notes."""
+    pytest.importorskip("transformers")
+    checked = 0
+    for case in cases(kind, 0):
+        if case.hf is None:
+            continue
+        assert_rates(case.sched(np.arange(case.n)), F.torch_rates(torch, *case.hf, case.n),
+                     case.params)
+        checked += 1
+    assert checked >= CONFIGS_PER_KIND // 2
+
+
+def test_inverse_sqrt_matches_fairseq():
+    """Fairseq's own ``inverse_sqrt`` scheduler, run from its source file (Fairseq
+    does not install on current Python): set ``FAIRSEQ_SCHEDULE`` to a copy of
+    ``fairseq/optim/lr_scheduler/inverse_square_root_schedule.py``."""
+    path = os.environ.get("FAIRSEQ_SCHEDULE")
+    if not path:
+        pytest.skip("FAIRSEQ_SCHEDULE not set")
+    source = Path(path).read_text()
+    checked = 0
+    for case in cases("InverseSqrtDecay", 0):
+        if case.fairseq is None:
+            continue
+        ref = F.fairseq_rates(source, case.fairseq, case.n)
+        assert_rates(case.sched(np.arange(case.n)), ref, case.params)
+        checked += 1
+    assert checked >= CONFIGS_PER_KIND // 4
 
 
 # ------------------------------------------------------------------ optax --

@@ -1,7 +1,8 @@
 """lrtutor against values recorded from PyTorch, optax and Keras.
 
 ``tests/golden/golden.json`` holds rates and iterates printed by the
-frameworks (versions in its ``versions`` field), written by
+frameworks (versions in its ``versions`` field; Hugging Face ``transformers``
+and Fairseq's own scheduler source for the modern schedules), written by
 ``tests/golden/record.py``. This module needs none of the frameworks: it
 rebuilds each configuration from the recorded seed with the same draw
 functions (``tests/golden/frameworks.py``), checks that the parameters are the
@@ -40,6 +41,7 @@ def _close(actual, expected, rtol=1e-12, peak=1e-14):
 def test_recorded_versions():
     assert GOLDEN["versions"]["torch"].startswith("2.13")
     assert GOLDEN["versions"]["keras"].startswith("3.")
+    assert "transformers" in GOLDEN["versions"] and "fairseq" in GOLDEN["versions"]
     assert GOLDEN["seeds"]["schedules"] == [R.SEED, R.PER_KIND, R.N]
 
 
@@ -49,7 +51,8 @@ def test_every_schedule_kind_is_recorded():
     assert kinds == set(S.__all__) - {"ReduceLROnPlateau", "PerRun"}
     for kind in kinds:        # every kind has at least one framework's numbers
         entries = [e for e in GOLDEN["schedules"] if e["kind"] == kind]
-        assert any(k in e for e in entries for k in ("torch", "optax", "keras")), kind
+        assert any(k in e for e in entries
+                   for k in ("torch", "optax", "keras", "transformers", "fairseq")), kind
 
 
 @pytest.mark.parametrize("index", range(len(CASES)),
@@ -59,7 +62,7 @@ def test_schedule_matches_recorded_frameworks(index):
     assert entry["kind"] == case.kind
     assert entry["params"] == json.loads(json.dumps(R._clean(case.params))), \
         "the draw changed: re-run tests/golden/record.py"
-    for source in ("torch", "optax", "keras"):
+    for source in ("torch", "optax", "keras", "transformers", "fairseq"):
         if source not in entry:
             continue
         ref = np.array(entry[source])
@@ -122,3 +125,9 @@ def test_golden_boundaries_are_covered():
     assert any(c.params["T_0"] < R.N // 2 for c in by_kind["CosineWarmRestarts"])
     assert any(c.params["total_steps"] == c.n for c in by_kind["OneCycle"])
     assert any(c.params["decay_steps"] < R.N for c in by_kind["PolynomialDecay"])
+    wsd = by_kind["WarmupStableDecay"]      # past the horizon, and every cooldown shape
+    assert any(c.params["total_steps"] < R.N for c in wsd)
+    assert {c.params["decay_shape"] for c in wsd} == {"linear", "cosine", "1-sqrt"}
+    recorded = [e for e in GOLDEN["schedules"] if e["kind"] == "InverseSqrtDecay"]
+    assert any("fairseq" in e for e in recorded) and any("transformers" in e for e in recorded)
+    assert any("fairseq" in e and e["params"]["init_value"] == 0.0 for e in recorded)

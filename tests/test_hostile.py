@@ -168,6 +168,8 @@ SCHEDULE_SAMPLES = [
     S.PolynomialDecay(0.05, 0.0, 50, 0.9), S.CosineDecay(0.1, 100), S.CosineAnnealing(0.1, 10),
     S.Warmup(S.CosineDecay(0.1, 50), 5), S.Join((S.Constant(0.1), S.Constant(0.01)), (5,)),
     S.CosineWarmRestarts(0.1, 5, 2), S.Cyclic(0.01, 0.1, 4), S.OneCycle(1.0, 100),
+    S.WarmupStableDecay(0.1, 10, 20, 100), S.InverseSqrtDecay(0.1, 10),
+    S.InverseSqrtDecay.vaswani(512, 4000),
 ]
 
 T_VALUES = [0, 5, 99, -1, 1.5, math.nan, math.inf, "3", None, True, np.int64(3),
@@ -329,6 +331,10 @@ SCHEDULE_SPECS = [
                     mode="exp_range", gamma=0.99)),
     (S.OneCycle, dict(max_lr=0.1, total_steps=100, pct_start=0.3, anneal_strategy="cos",
                       div_factor=25.0, final_div_factor=1e4, three_phase=False)),
+    (S.WarmupStableDecay, dict(peak_value=0.1, warmup_steps=5, decay_steps=10,
+                               total_steps=50, init_value=0.0, end_value=0.0,
+                               decay_shape="cosine")),
+    (S.InverseSqrtDecay, dict(peak_value=0.1, warmup_steps=5, init_value=0.0, timescale=20)),
     (S.ReduceLROnPlateau, dict(init_value=0.1, mode="min", factor=0.5, patience=2,
                                threshold=1e-4, threshold_mode="rel", cooldown=1,
                                min_lr=0.0, eps=1e-8, convention="torch")),
@@ -370,6 +376,10 @@ def _bad_values(cls, name, value):
         return [0, -3, 2.5, "3", math.nan]
     if name in ("patience", "cooldown"):
         return [-1, 2.5, "3", None, math.nan]
+    if name == "warmup_steps" and cls in (S.WarmupStableDecay, S.InverseSqrtDecay):
+        return [-1, -3, 2.5, "3", None, math.nan]       # 0 is valid: no warmup
+    if name == "timescale":
+        return [0, -3, 2.5, "3", math.nan]              # None is valid: the warmup length
     if isinstance(value, bool):
         return ["yes", None, 1.5]
     if isinstance(value, str):

@@ -18,8 +18,8 @@ from numpy.testing import assert_allclose, assert_array_equal
 from lrtutor.schedules import (
     Constant, CosineAnnealing, CosineDecay, CosineWarmRestarts, Cyclic,
     ExponentialDecay, InverseTimeDecay, Join, LinearSchedule, MultiStepDecay,
-    OneCycle, PerRun, PiecewiseConstant, PolynomialDecay, ReduceLROnPlateau, StepDecay,
-    Warmup,
+    InverseSqrtDecay, OneCycle, PerRun, PiecewiseConstant, PolynomialDecay,
+    ReduceLROnPlateau, StepDecay, Warmup, WarmupStableDecay,
 )
 
 
@@ -63,6 +63,8 @@ SAMPLES = [
     CosineWarmRestarts(0.1, 5, 2, 1e-3),
     Cyclic(0.01, 0.1, 4),
     OneCycle(1.0, 100),
+    WarmupStableDecay(0.1, 10, 20, 100),
+    InverseSqrtDecay(0.1, 10),
 ]
 IDS = [type(s).__name__ for s in SAMPLES]
 
@@ -616,6 +618,11 @@ schedules = st.one_of(
               st.sampled_from(["triangular", "triangular2", "exp_range"])),
     st.builds(lambda a, p, three, strat: OneCycle(a, 1000, p, strat, three_phase=three),
               pos, st.floats(0.01, 0.45), st.booleans(), st.sampled_from(["cos", "linear"])),
+    st.builds(lambda a, W, D, x, f, g, shape: WarmupStableDecay(a, W, D, W + D + x, f * a,
+                                                                g * a, shape),
+              pos, st.integers(0, 50), steps, st.integers(0, 100), frac, frac,
+              st.sampled_from(["linear", "cosine", "1-sqrt"])),
+    st.builds(InverseSqrtDecay, pos, steps, pos, st.one_of(st.none(), steps)),
 )
 
 
@@ -681,6 +688,171 @@ def test_warmup_non_decreasing_up_to_the_target(peak, f, W):
     rates = s(np.arange(W + 1))
     assert np.all(np.diff(rates) >= 0)
     assert rates[-1] == peak
+
+
+# ------------------------------------------------------- modern schedules --
+
+def _wsd_by_hand(peak, W, D, T, init, end, shape, t):
+    """Hägele et al. (2024), section 3 and their wsd_schedule, written out."""
+    if t < W:
+        return init + (peak - init) * t / W
+    if t < T - D:
+        return peak
+    if t >= T:
+        return end
+    u = (t - (T - D)) / D
+    phi = {"linear": 1 - u, "cosine": 0.5 * (1 + math.cos(math.pi * u)),
+           "1-sqrt": 1 - math.sqrt(u)}[shape]
+    return end + (peak - end) * phi
+
+
+@pytest.mark.parametrize("shape", ["linear", "cosine", "1-sqrt"])
+def test_wsd_by_hand_at_every_boundary(shape):
+    peak, W, D, T, init, end = 0.3, 7, 12, 50, 0.01, 0.002
+    s = WarmupStableDecay(peak, W, D, T, init, end, shape)
+    ts = [0, 1, W - 1, W, W + 1, T - D - 1, T - D, T - D + 1, T - 1, T, T + 1, 10 * T]
+    exact(curve(s, ts), [_wsd_by_hand(peak, W, D, T, init, end, shape, t) for t in ts])
+    assert s(W) == peak and s(T - D) == peak and s(T) == end and s(10**9) == end
+
+
+def test_wsd_cooldown_values_by_hand():
+    # D = 4 from T0 = 6: u = 0, 1/4, 1/2, 3/4, then the end value at T = 10
+    t = [6, 7, 8, 9, 10]
+    exact(curve(WarmupStableDecay(1.0, 2, 4, 10, decay_shape="linear"), t),
+          [1.0, 0.75, 0.5, 0.25, 0.0])
+    exact(curve(WarmupStableDecay(1.0, 2, 4, 10, decay_shape="1-sqrt"), t),
+          [1.0, 0.5, 1 - math.sqrt(0.5), 1 - math.sqrt(0.75), 0.0])
+    exact(curve(WarmupStableDecay(1.0, 2, 4, 10, decay_shape="cosine"), t[1:4]),
+          [(1 + math.cos(math.pi / 4)) / 2, 0.5, (1 + math.cos(3 * math.pi / 4)) / 2])
+
+
+def test_wsd_without_warmup_and_without_stable_phase():
+    s = WarmupStableDecay(0.5, 0, 10, 10, init_value=0.2, decay_shape="linear")
+    exact(curve(s, [0, 1, 5, 10]), [0.5, 0.45, 0.25, 0.0])       # init unused when W = 0
+    s = WarmupStableDecay(1.0, 5, 5, 10, decay_shape="linear")   # warmup, then cooldown
+    exact(curve(s, [4, 5, 6, 10]), [0.8, 1.0, 0.8, 0.0])
+
+
+def test_wsd_stable_phase_does_not_depend_on_the_horizon():
+    short, long = WarmupStableDecay(0.1, 10, 20, 200), WarmupStableDecay(0.1, 10, 20, 2000)
+    t = np.arange(180)
+    assert_array_equal(short(t), long(t))
+
+
+def test_wsd_equals_hagele_code_convention():
+    # their wsd_schedule(n_iterations=T, fract_decay=f, init_div_factor=100,
+    # final_lr_factor=0): D = int(f * T), warmup from peak/100; factor at step t
+    T, f, W, peak = 1000, 0.2, 50, 3e-3
+    D = int(f * T)
+    s = WarmupStableDecay(peak, W, D, T, init_value=peak / 100, decay_shape="1-sqrt")
+    for t in (0, 25, 49, 50, 799, 800, 801, 900, 999, 1000, 1500):
+        if t < W:
+            factor = t / W + (1 - t / W) / 100
+        elif t < T - D:
+            factor = 1.0
+        elif t < T:
+            factor = 1 - math.sqrt((t - (T - D)) / D)
+        else:
+            factor = 0.0
+        assert abs(s(t) - peak * factor) <= 1e-15 * peak, t
+
+
+def test_wsd_transformers_printed_by_hand():
+    # transformers get_wsd_schedule(num_warmup_steps=2, num_decay_steps=4,
+    # num_training_steps=10, decay_type="1-sqrt", min_lr_ratio=0.1), base lr 1:
+    # warmup factor 0.1 + 0.9 * t / 2, cooldown 0.1 + 0.9 * (1 - sqrt(u)).
+    s = WarmupStableDecay(1.0, 2, 4, 10, init_value=0.1, end_value=0.1)
+    exact(curve(s, [0, 1, 2, 7, 10, 11]),
+          [0.1, 0.55, 1.0, 0.1 + 0.9 * 0.5, 0.1, 0.1])
+
+
+def test_inverse_sqrt_fairseq_by_hand():
+    # Fairseq step_update(t): warmup_init_lr + t * lr_step for t < W,
+    # lr * sqrt(W) * t ** -0.5 after (inverse_square_root_schedule.py)
+    lr, W, init = 5e-4, 4000, 1e-7
+    s = InverseSqrtDecay(lr, W, init_value=init)
+    step = (lr - init) / W
+    ts = [0, 1, W - 1, W, W + 1, 4 * W, 10**7]
+    expected = [init + t * step if t < W else lr * W ** 0.5 * t ** -0.5 for t in ts]
+    exact(curve(s, ts), expected)
+    assert s(0) == init and s(W) == lr and s(4 * W) == lr / 2
+
+
+def test_inverse_sqrt_default_first_rate_is_zero():
+    # the trap: Fairseq's default warmup_init_lr gives the first update rate 0
+    s = InverseSqrtDecay(1e-3, 100)
+    assert s(0) == 0.0 and s(1) == 1e-5
+
+
+def test_inverse_sqrt_vaswani_by_hand():
+    d, w = 512, 4000
+    v = InverseSqrtDecay.vaswani(d, w)
+    ts = np.array([0, 1, 2, w - 2, w - 1, w, w + 1, 10 * w, 10**6])
+    n = ts + 1.0                                    # the paper's step number
+    expected = [d ** -0.5 * min(k ** -0.5, k * w ** -1.5) for k in n]
+    exact(v(ts), expected)
+    assert v(0) > 0
+    exact(InverseSqrtDecay.vaswani(64, 1)(np.arange(5)), 64 ** -0.5 / np.sqrt(np.arange(1, 6)))
+
+
+def test_inverse_sqrt_t5_and_transformers_timescale():
+    W = 10_000                                      # T5: 1/sqrt(max(t, W))
+    t5 = InverseSqrtDecay(W ** -0.5, W, init_value=W ** -0.5)
+    ts = [0, W - 1, W, W + 1, 4 * W]
+    exact(curve(t5, ts), [1 / math.sqrt(max(t, W)) for t in ts])
+    # transformers: t / W in warmup, then 1 / sqrt((t + tau - W) / tau)
+    s = InverseSqrtDecay(2.0, 5, timescale=20)
+    ts = [0, 4, 5, 6, 100]
+    exact(curve(s, ts), [2.0 * t / 5 if t < 5 else 2.0 / math.sqrt((t + 15) / 20)
+                         for t in ts])
+    exact(curve(InverseSqrtDecay(1.0, 0, timescale=3), [0, 1, 6]),
+          [1.0, math.sqrt(3 / 4), math.sqrt(3 / 9)])
+
+
+@settings(max_examples=150, deadline=None)
+@given(peak=pos, W=st.integers(0, 30), D=st.integers(1, 30), extra=st.integers(0, 60),
+       f=frac, g=frac, shape=st.sampled_from(["linear", "cosine", "1-sqrt"]))
+def test_wsd_rises_holds_then_falls(peak, W, D, extra, f, g, shape):
+    s = WarmupStableDecay(peak, W, D, W + D + extra, f * peak, g * peak, shape)
+    T = W + D + extra
+    r = s(np.arange(T + 5))
+    assert np.all(np.diff(r[:W + 1]) >= 0) and np.all(r[W:T - D + 1] == peak)
+    assert np.all(np.diff(r[T - D:]) <= 0) and np.all(r[T:] == g * peak)
+    assert np.all(r >= 0) and np.all(r <= peak)
+
+
+@settings(max_examples=150, deadline=None)
+@given(peak=pos, W=st.integers(1, 60), f=frac, tau=st.one_of(st.none(), st.integers(1, 100)))
+def test_inverse_sqrt_rises_then_decays(peak, W, f, tau):
+    s = InverseSqrtDecay(peak, W, f * peak, tau)
+    r = s(np.arange(W + 200))
+    assert np.all(np.diff(r[:W + 1]) >= 0) and r[W] == peak
+    assert np.all(np.diff(r[W:]) <= 0) and np.all(r[1:] > 0)
+
+
+BAD_MODERN = [
+    (lambda: WarmupStableDecay(0.1, 10, 20, 29), ValueError, r"total_steps.*>= 30"),
+    (lambda: WarmupStableDecay(0.1, 10, 0, 100), ValueError, "decay_steps"),
+    (lambda: WarmupStableDecay(0.1, -1, 5, 100), ValueError, "warmup_steps"),
+    (lambda: WarmupStableDecay(-0.1, 1, 5, 100), ValueError, "peak_value"),
+    (lambda: WarmupStableDecay(0.1, 1, 5, 100, end_value=-1.0), ValueError, "end_value"),
+    (lambda: WarmupStableDecay(0.1, 1, 5, 100, init_value=math.nan), ValueError, "init_value"),
+    (lambda: WarmupStableDecay(0.1, 1, 5, 100, decay_shape="sqrt"), ValueError, "decay_shape"),
+    (lambda: WarmupStableDecay(0.1, 1, 5, 100.0), TypeError, "total_steps"),
+    (lambda: InverseSqrtDecay(0.1, 0), ValueError, "timescale"),
+    (lambda: InverseSqrtDecay(0.1, 10, timescale=0), ValueError, "timescale"),
+    (lambda: InverseSqrtDecay(0.1, -1), ValueError, "warmup_steps"),
+    (lambda: InverseSqrtDecay(math.inf, 10), ValueError, "peak_value"),
+    (lambda: InverseSqrtDecay(0.1, 10, init_value=-1.0), ValueError, "init_value"),
+    (lambda: InverseSqrtDecay.vaswani(512, 0), ValueError, "warmup_steps"),
+    (lambda: InverseSqrtDecay.vaswani(0.5, 10), TypeError, "d_model"),
+]
+
+
+@pytest.mark.parametrize("make, error, match", BAD_MODERN, ids=[m for _, _, m in BAD_MODERN])
+def test_modern_schedules_bad_arguments(make, error, match):
+    with pytest.raises(error, match=match):
+        make()
 
 
 # ---------------------------------------------------------------- bad input --

@@ -21,6 +21,12 @@ docstrings):
   Keras's ``CosineDecayRestarts`` covers the general case.
 - ``ReduceLROnPlateau`` is fed finite metrics (lrtutor never counts NaN/inf as
   an improvement; torch would store ``-inf`` as the best value).
+- ``WarmupStableDecay`` is compared with Hugging Face's ``get_wsd_schedule``
+  only when ``init_value == end_value`` (Hugging Face warms up from its
+  ``min_lr_ratio``); other draws are checked by hand in test_schedules.py.
+- ``InverseSqrtDecay`` is compared with Fairseq's ``inverse_sqrt`` (Fairseq's
+  own source file, run with stub registries: see :func:`fairseq_rates`) and
+  with Hugging Face's ``get_inverse_sqrt_schedule`` (``init_value = 0``).
 """
 
 from __future__ import annotations
@@ -40,7 +46,10 @@ class Case:
     """One random configuration of one schedule and its framework twins.
 
     ``torch`` is ``(base_lr, factory)`` where ``factory(torch, optimizer)``
-    builds the scheduler; ``optax`` and ``keras`` are ``builder(module)``
+    builds the scheduler; ``hf`` is the same for a Hugging Face
+    ``transformers.optimization`` scheduler (a torch ``LambdaLR``, which needs
+    ``transformers`` importable); ``fairseq`` holds the arguments of
+    :func:`fairseq_rates`; ``optax`` and ``keras`` are ``builder(module)``
     returning a schedule callable on an integer step array. ``n`` is the number
     of steps to compare (``t = 0 .. n-1``).
     """
@@ -51,6 +60,8 @@ class Case:
     torch: Optional[tuple] = None
     optax: Optional[Callable] = None
     keras: Optional[Callable] = None
+    hf: Optional[tuple] = None          # (base_lr, factory(torch, opt)) with transformers
+    fairseq: Optional[dict] = None      # Fairseq inverse_sqrt config (see fairseq_rates)
 
 
 def _lr(rng, lo=1e-4, hi=1.0):
@@ -321,6 +332,52 @@ def draw_one_cycle(rng, n=300):
                     three_phase=three)))
 
 
+def draw_wsd(rng, n=300):
+    peak, W, D = _lr(rng), int(rng.integers(0, 40)), int(rng.integers(1, 60))
+    T = W + D + int(rng.integers(0, n))         # T < n for some draws: past the horizon
+    shape = str(rng.choice(["linear", "cosine", "1-sqrt"]))
+    if rng.random() < 0.75:     # Hugging Face: warmup starts at the end value
+        r = 0.0 if rng.random() < 0.4 else float(rng.uniform(0, 1))
+        init = end = r * peak
+
+        def hf_factory(torch, opt):
+            from transformers.optimization import get_wsd_schedule
+            return get_wsd_schedule(opt, num_warmup_steps=W, num_decay_steps=D,
+                                    num_training_steps=T, decay_type=shape, min_lr_ratio=r)
+        hf = (peak, hf_factory)
+    else:
+        init, end, hf = peak * float(rng.uniform(0, 1)), peak * float(rng.uniform(0, 1)), None
+    return Case("WarmupStableDecay", dict(peak_value=peak, warmup_steps=W, decay_steps=D,
+                                          total_steps=T, init_value=init, end_value=end,
+                                          decay_shape=shape),
+                S.WarmupStableDecay(peak, W, D, T, init, end, shape), n, hf=hf)
+
+
+def draw_inverse_sqrt(rng, n=300):
+    peak, W = _lr(rng), int(rng.integers(1, 80))
+    if rng.random() < 0.5:      # Fairseq: any warmup_init_lr (-1 means 0)
+        init = 0.0 if rng.random() < 0.5 else peak * float(rng.uniform(0, 1))
+        hf = None
+        if init == 0.0:
+
+            def hf(torch, opt):
+                from transformers.optimization import get_inverse_sqrt_schedule
+                return get_inverse_sqrt_schedule(opt, num_warmup_steps=W)
+            hf = (peak, hf)
+        return Case("InverseSqrtDecay", dict(peak_value=peak, warmup_steps=W, init_value=init),
+                    S.InverseSqrtDecay(peak, W, init), n, hf=hf,
+                    fairseq=dict(lr=peak, warmup_updates=W,
+                                 warmup_init_lr=-1.0 if init == 0.0 else init))
+    W = W if rng.random() < 0.7 else 0
+    tau = int(rng.integers(1, 200))
+
+    def hf_factory(torch, opt):
+        from transformers.optimization import get_inverse_sqrt_schedule
+        return get_inverse_sqrt_schedule(opt, num_warmup_steps=W, timescale=tau)
+    return Case("InverseSqrtDecay", dict(peak_value=peak, warmup_steps=W, timescale=tau),
+                S.InverseSqrtDecay(peak, W, timescale=tau), n, hf=(peak, hf_factory))
+
+
 SCHEDULE_DRAWS = {
     "Constant": draw_constant, "StepDecay": draw_step, "MultiStepDecay": draw_multistep,
     "PiecewiseConstant": draw_piecewise, "ExponentialDecay": draw_exponential,
@@ -328,7 +385,8 @@ SCHEDULE_DRAWS = {
     "LinearSchedule": draw_linear, "CosineDecay": draw_cosine_decay,
     "CosineAnnealing": draw_cosine_annealing, "Warmup": draw_warmup, "Join": draw_join,
     "CosineWarmRestarts": draw_warm_restarts, "Cyclic": draw_cyclic,
-    "OneCycle": draw_one_cycle,
+    "OneCycle": draw_one_cycle, "WarmupStableDecay": draw_wsd,
+    "InverseSqrtDecay": draw_inverse_sqrt,
 }
 
 
@@ -356,6 +414,66 @@ def torch_rates(torch, base_lr, factory, n):
         sched.step()
         out.append(sched.get_last_lr()[0])
     return np.array([float(v) for v in out])
+
+
+def fairseq_rates(source, kwargs, n):
+    """Fairseq's own ``InverseSquareRootSchedule``: ``step_update(t)`` for
+    ``t = 0 .. n-1``, the rate of update ``t`` (Fairseq's trainer calls
+    ``step_update(0)`` when it builds the scheduler and ``step_update(k)``
+    after update ``k``).
+
+    ``source`` is the text of Fairseq's
+    ``fairseq/optim/lr_scheduler/inverse_square_root_schedule.py``; it is run
+    unchanged, with stand-ins for the three things it imports (a config base
+    class, the scheduler base class and its registry decorator, omegaconf's
+    ``II``), since Fairseq itself does not install on current Python and torch.
+    ``kwargs`` are the config fields ``lr``, ``warmup_updates`` and
+    ``warmup_init_lr`` (-1: Fairseq's default, 0 when warming up).
+    """
+    import sys
+    import types
+    names = ("omegaconf", "fairseq", "fairseq.dataclass", "fairseq.optim",
+             "fairseq.optim.lr_scheduler", "fairseq_inverse_sqrt")
+    mods = {name: types.ModuleType(name) for name in names}
+    mods["omegaconf"].II = lambda path: None
+
+    class FairseqDataclass:
+        pass
+
+    class FairseqLRScheduler:
+        def __init__(self, cfg, optimizer):
+            self.cfg, self.optimizer = cfg, optimizer
+
+    mods["fairseq.dataclass"].FairseqDataclass = FairseqDataclass
+    mods["fairseq.optim.lr_scheduler"].FairseqLRScheduler = FairseqLRScheduler
+    mods["fairseq.optim.lr_scheduler"].register_lr_scheduler = \
+        lambda name, dataclass=None: (lambda cls: cls)
+    saved = {name: sys.modules.get(name) for name in names}
+    sys.modules.update(mods)
+    try:
+        ns = mods["fairseq_inverse_sqrt"].__dict__     # dataclass() looks its module up
+        exec(compile(source, "inverse_square_root_schedule.py", "exec"), ns)
+    finally:
+        for name, mod in saved.items():
+            if mod is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = mod
+
+    class Optimizer:                    # Fairseq's optimizer wrapper: set_lr/get_lr
+        lr = None
+
+        def set_lr(self, lr):
+            self.lr = lr
+
+        def get_lr(self):
+            return self.lr
+
+    cfg = ns["InverseSquareRootLRScheduleConfig"](
+        warmup_updates=kwargs["warmup_updates"], warmup_init_lr=kwargs["warmup_init_lr"],
+        lr=[kwargs["lr"]])
+    sched = ns["InverseSquareRootSchedule"](cfg, Optimizer())
+    return np.array([float(sched.step_update(t)) for t in range(n)])
 
 
 def torch_plateau(torch, kwargs, init_value, metrics):

@@ -5,6 +5,18 @@ are used too when importable)::
 
     PYTHONPATH=. /path/to/venv/bin/python tests/golden/record.py
 
+Hugging Face ``transformers`` (WSD and inverse square root) is used when
+importable. Fairseq does not install on current Python and torch; its
+``inverse_sqrt`` scheduler is run from its own source file
+(``tests/golden/frameworks.fairseq_rates``) when ``FAIRSEQ_SCHEDULE`` names a
+copy of ``fairseq/optim/lr_scheduler/inverse_square_root_schedule.py``
+(``FAIRSEQ_COMMIT`` says which commit it is, for the record)::
+
+    git -C fairseq show HEAD:fairseq/optim/lr_scheduler/inverse_square_root_schedule.py \
+        > /tmp/inverse_sqrt.py
+    FAIRSEQ_SCHEDULE=/tmp/inverse_sqrt.py FAIRSEQ_COMMIT=$(git -C fairseq rev-parse HEAD) \
+        PYTHONPATH=. /path/to/venv/bin/python tests/golden/record.py
+
 The configurations are drawn with the fixed seeds below by the same functions
 ``tests/test_golden.py`` calls, so the test rebuilds each lrtutor object from
 its seed, checks that the recorded parameters are the ones drawn, and compares
@@ -25,8 +37,10 @@ import frameworks as F  # noqa: E402
 
 SEED, PER_KIND, N = 2026, 4, 120        # schedule configurations
 # Kinds whose draw has branches get more draws, so that every branch is recorded
-# (Warmup: four draws would all be warmup + constant; eight include warmup + cosine).
-EXTRA_DRAWS = {"Warmup": 4}
+# (Warmup: four draws would all be warmup + constant; eight include warmup + cosine;
+# WarmupStableDecay: fifteen include Hugging Face's cosine cooldown; InverseSqrtDecay:
+# six include Fairseq with warmup_init_lr 0 and > 0, and Hugging Face's timescale).
+EXTRA_DRAWS = {"Warmup": 4, "WarmupStableDecay": 11, "InverseSqrtDecay": 2}
 OPT_SEED, OPT_PER_KIND, OPT_STEPS = 7, 3, 50
 PLATEAU_SEED, PLATEAU_N = 9, 8
 
@@ -83,6 +97,17 @@ def main():
         versions["keras"] = keras.__version__
     except ImportError:
         pass
+    hf = None
+    try:
+        import transformers
+        hf = transformers
+        versions["transformers"] = transformers.__version__
+    except ImportError:
+        pass
+    fairseq_source = None
+    if os.environ.get("FAIRSEQ_SCHEDULE"):
+        fairseq_source = Path(os.environ["FAIRSEQ_SCHEDULE"]).read_text()
+        versions["fairseq"] = os.environ.get("FAIRSEQ_COMMIT", "unknown commit")
 
     schedules = []
     for case in schedule_cases():
@@ -94,6 +119,10 @@ def main():
             entry["optax"] = F.optax_rates(optax, jnp, case.optax, case.n).tolist()
         if case.keras is not None and keras is not None:
             entry["keras"] = F.keras_rates(keras, case.keras, case.n).tolist()
+        if case.hf is not None and hf is not None:
+            entry["transformers"] = F.torch_rates(torch, *case.hf, case.n).tolist()
+        if case.fairseq is not None and fairseq_source is not None:
+            entry["fairseq"] = F.fairseq_rates(fairseq_source, case.fairseq, case.n).tolist()
         if case.kind in ("Cyclic", "OneCycle"):       # cycle_momentum, base .8, max .9
             entry["torch_momentum"] = F.torch_momenta(
                 torch, case.kind, F.torch_momentum_kwargs(case.kind, case.params),
