@@ -187,7 +187,8 @@ def test_schedule_call_hostile_t(s):
 
 OPTIMIZERS = [O.SGD(0.1), O.SGD(0.1, momentum=0.9, nesterov=True), O.HeavyBall(0.1),
               O.EMAMomentum(0.1), O.AdaGrad(), O.RMSprop(centered=True, momentum=0.5),
-              O.Adam(amsgrad=True), O.AdamW()]
+              O.Adam(amsgrad=True), O.AdamW(), O.ScheduleFreeSGD(warmup_steps=3),
+              O.ScheduleFreeAdamW(weight_decay=0.1)]
 
 ARRAYS = [np.array([1.0, 2.0]), np.array([1.0, 2.0, 3.0]), np.array([[1.0, 2.0]]),
           np.array([np.nan, 1.0]), np.array([np.inf, 1.0]), [1.0, 2.0], "ab", None,
@@ -217,7 +218,7 @@ def test_optimizer_methods_hostile_arrays(opt):
 CONFIGS = [O.SGD(0.1), O.SGD(0.1, momentum=0.9), O.HeavyBall(0.1), O.EMAMomentum(0.1),
            O.AdaGrad(), O.RMSprop(), O.RMSprop(centered=True), O.RMSprop(momentum=0.5),
            O.RMSprop(centered=True, momentum=0.5), O.Adam(), O.Adam(amsgrad=True),
-           O.AdamW(), O.AdamW(amsgrad=True)]
+           O.AdamW(), O.AdamW(amsgrad=True), O.ScheduleFreeSGD(), O.ScheduleFreeAdamW()]
 
 
 def _layout(state):
@@ -350,6 +351,10 @@ OPTIMIZER_SPECS = [
     (O.Adam, dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
                   bias_correction=True)),
     (O.AdamW, dict(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False)),
+    (O.ScheduleFreeSGD, dict(lr=0.5, momentum=0.9, weight_decay=0.0, warmup_steps=0, r=0.0,
+                             weight_lr_power=2.0)),
+    (O.ScheduleFreeAdamW, dict(lr=0.0025, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                               warmup_steps=10, r=0.0, weight_lr_power=2.0)),
 ]
 
 BAD_NUMBERS = [-1.0, math.nan, math.inf, -math.inf, "0.1", None, [0.1], 1 + 1j]
@@ -376,7 +381,8 @@ def _bad_values(cls, name, value):
         return [0, -3, 2.5, "3", math.nan]
     if name in ("patience", "cooldown"):
         return [-1, 2.5, "3", None, math.nan]
-    if name == "warmup_steps" and cls in (S.WarmupStableDecay, S.InverseSqrtDecay):
+    if name == "warmup_steps" and cls in (S.WarmupStableDecay, S.InverseSqrtDecay,
+                                          O.ScheduleFreeSGD, O.ScheduleFreeAdamW):
         return [-1, -3, 2.5, "3", None, math.nan]       # 0 is valid: no warmup
     if name == "timescale":
         return [0, -3, 2.5, "3", math.nan]              # None is valid: the warmup length
@@ -471,7 +477,7 @@ def test_valid_schedules_give_finite_nonnegative_rates(init, gamma, k, T, t, p, 
 
 @settings(max_examples=40)
 @given(kind=st.sampled_from(["SGD", "HeavyBall", "EMAMomentum", "AdaGrad", "RMSprop",
-                             "Adam", "AdamW"]),
+                             "Adam", "AdamW", "ScheduleFreeSGD", "ScheduleFreeAdamW"]),
        lr=st.floats(1e-6, 1e6), b=unit, b2=unit, wd=st.floats(0, 10),
        seed=st.integers(0, 2**16), inplace=st.booleans())
 def test_any_valid_optimizer_run_is_finite_or_reports_divergence(kind, lr, b, b2, wd,
@@ -481,7 +487,11 @@ def test_any_valid_optimizer_run_is_finite_or_reports_divergence(kind, lr, b, b2
             "AdaGrad": lambda: O.AdaGrad(lr, weight_decay=wd),
             "RMSprop": lambda: O.RMSprop(lr, b, weight_decay=wd, momentum=b2),
             "Adam": lambda: O.Adam(lr, (b, b2), weight_decay=wd),
-            "AdamW": lambda: O.AdamW(lr, (b, b2), weight_decay=wd)}[kind]
+            "AdamW": lambda: O.AdamW(lr, (b, b2), weight_decay=wd),
+            "ScheduleFreeSGD": lambda: O.ScheduleFreeSGD(lr, b, wd, int(seed % 5), b2,
+                                                         2 * b2),
+            "ScheduleFreeAdamW": lambda: O.ScheduleFreeAdamW(lr, (b, b2), 1e-8, wd,
+                                                             int(seed % 5))}[kind]
     rng = np.random.default_rng(seed)
     problem = P.Quadratic.random(3, 10.0, 0.1, rng)
     with warnings.catch_warnings():

@@ -19,7 +19,8 @@ import pytest
 from hypothesis import given, strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
-from lrtutor.optim import SGD, AdaGrad, Adam, AdamW, EMAMomentum, HeavyBall, RMSprop
+from lrtutor.optim import (SGD, AdaGrad, Adam, AdamW, EMAMomentum, HeavyBall, RMSprop,
+                           ScheduleFreeAdamW, ScheduleFreeSGD)
 
 
 # ---------------------------------------------------------------------------
@@ -320,6 +321,10 @@ FACTORIES = {
     "Adam": lambda lr: Adam(lr=lr, weight_decay=0.01, amsgrad=True),
     "Adam no correction": lambda lr: Adam(lr=lr, bias_correction=False),
     "AdamW": lambda lr: AdamW(lr=lr, weight_decay=0.1, amsgrad=True),
+    "ScheduleFreeSGD": lambda lr: ScheduleFreeSGD(lr=lr, momentum=0.8, weight_decay=0.01,
+                                                  warmup_steps=3, r=0.5),
+    "ScheduleFreeAdamW": lambda lr: ScheduleFreeAdamW(lr=lr, weight_decay=0.1, warmup_steps=2,
+                                                      weight_lr_power=1.0),
 }
 
 LAM = np.array([0.5, 2.0])
@@ -512,6 +517,16 @@ BAD_FIELDS = [
     (AdamW, {"betas": (0.9, 1.0)}, ValueError, "betas"),
     (AdamW, {"weight_decay": -0.01}, ValueError, "weight_decay"),
     (AdamW, {"lr": [0.0]}, ValueError, "lr"),
+    (ScheduleFreeSGD, {"momentum": 1.0}, ValueError, "momentum"),
+    (ScheduleFreeSGD, {"warmup_steps": -1}, ValueError, "warmup_steps"),
+    (ScheduleFreeSGD, {"warmup_steps": 2.5}, TypeError, "warmup_steps"),
+    (ScheduleFreeSGD, {"r": -0.5}, ValueError, "r"),
+    (ScheduleFreeSGD, {"weight_lr_power": float("inf")}, ValueError, "weight_lr_power"),
+    (ScheduleFreeSGD, {"weight_decay": -1.0}, ValueError, "weight_decay"),
+    (ScheduleFreeSGD, {"lr": 0.0}, ValueError, "lr"),
+    (ScheduleFreeAdamW, {"betas": (0.9,)}, ValueError, "betas"),
+    (ScheduleFreeAdamW, {"eps": -1e-8}, ValueError, "eps"),
+    (ScheduleFreeAdamW, {"weight_lr_power": "2"}, TypeError, "weight_lr_power"),
 ]
 
 
@@ -544,3 +559,176 @@ def test_bad_update_arguments(name):
     swept = make(np.array([0.1, 0.2]))
     with pytest.raises(ValueError, match="lr"):
         swept.update(np.ones((3, 2)), swept.init(np.ones((3, 2))), np.ones((3, 2)))
+
+
+# ---------------------------------------------------------------------------
+# Schedule-free SGD and AdamW (Defazio et al. 2024)
+# ---------------------------------------------------------------------------
+
+def test_schedule_free_sgd_first_two_steps_by_hand():
+    """Equations (1)-(3) of the paper with weights w_t = t^r max(gamma)^p."""
+    lr, beta, wd, W, r, p = 0.4, 0.7, 0.1, 2, 1.0, 2.0
+    opt = ScheduleFreeSGD(lr=lr, momentum=beta, weight_decay=wd, warmup_steps=W, r=r,
+                          weight_lr_power=p)
+    f_grad = lambda y: 3.0 * y - 1.0                          # noqa: E731
+    y0 = 2.0
+    state = opt.init(np.array([y0]))
+    # t = 1: gamma_1 = lr / 2, z_1 = x_1 = y_1 = y0, c_2 = w_1 / w_1 = 1
+    g1 = f_grad(y0) + wd * y0
+    z2 = y0 - lr / 2 * g1
+    x2 = z2
+    y2 = (1 - beta) * z2 + beta * x2
+    y, state = opt.update(np.array([f_grad(y0)]), state, np.array([y0]))
+    assert_allclose([y[0], opt.eval_params(state)[0], state.z[0]], [y2, x2, z2], rtol=1e-15)
+    # t = 2: gamma_2 = lr, w_1 = 1 (lr/2)^2, w_2 = 2 lr^2, c_3 = w_2 / (w_1 + w_2)
+    g2 = f_grad(y2) + wd * y2
+    z3 = z2 - lr * g2
+    w1, w2 = 1 ** r * (lr / 2) ** p, 2 ** r * lr ** p
+    c3 = w2 / (w1 + w2)
+    x3 = (1 - c3) * x2 + c3 * z3
+    y3 = (1 - beta) * z3 + beta * x3
+    y, state = opt.update(np.array([f_grad(y2)]), state, y)
+    assert_allclose([y[0], opt.eval_params(state)[0], state.z[0]], [y3, x3, z3], rtol=1e-14)
+    assert state.count == 2 and state.lr_max == lr and state.weight_sum == w1 + w2
+
+
+def test_schedule_free_adamw_first_two_steps_by_hand():
+    lr, b1, b2, eps, wd = 0.1, 0.9, 0.99, 1e-3, 0.05
+    opt = ScheduleFreeAdamW(lr=lr, betas=(b1, b2), eps=eps, weight_decay=wd)
+    f_grad = lambda y: 2.0 * y                                # noqa: E731
+    y1 = 1.5
+    state = opt.init(np.array([y1]))
+    g = f_grad(y1)
+    v = (1 - b2) * g * g
+    z = y1 - lr * (g / (math.sqrt(v / (1 - b2)) + eps) + wd * y1)
+    x = z                                                      # c_2 = 1
+    y2 = (1 - b1) * z + b1 * x
+    y, state = opt.update(np.array([g]), state, np.array([y1]))
+    assert_allclose([y[0], opt.eval_params(state)[0]], [y2, x], rtol=1e-15)
+    g = f_grad(y2)
+    v = b2 * v + (1 - b2) * g * g
+    z = z - lr * (g / (math.sqrt(v / (1 - b2 ** 2)) + eps) + wd * y2)
+    x = 0.5 * x + 0.5 * z                                      # equal weights lr^2
+    y3 = (1 - b1) * z + b1 * x
+    y, state = opt.update(np.array([g]), state, y)
+    assert_allclose([y[0], opt.eval_params(state)[0], state.v[0]], [y3, x, v], rtol=1e-14)
+
+
+def test_schedule_free_without_momentum_averages_sgd():
+    """beta = 0: y = z is plain SGD, and x the uniform average of its iterates."""
+    xs = run(ScheduleFreeSGD(lr=0.3, momentum=0.0), [1.0], 5)
+    sgd = run(SGD(lr=0.3), [1.0], 5)
+    assert_allclose(xs[:, 0], sgd[:, 0], rtol=1e-15)
+    opt = ScheduleFreeSGD(lr=0.3, momentum=0.0)
+    state, y = opt.init(np.array([1.0])), np.array([1.0])
+    for _ in range(5):
+        y, state = opt.update(y, state, y)
+    assert_allclose(opt.eval_params(state), [np.mean(np.r_[1.0, sgd[:, 0]][1:])], rtol=1e-14)
+
+
+def test_schedule_free_eval_params_is_a_copy_and_checks_the_state():
+    opt = ScheduleFreeSGD(lr=0.1)
+    state = opt.init(np.array([1.0, 2.0]))
+    x = opt.eval_params(state)
+    x[...] = 7.0
+    assert_array_equal(state.x, [1.0, 2.0])
+    with pytest.raises(TypeError, match="state"):
+        opt.eval_params(SGD(0.1).init(np.zeros(2)))
+    with pytest.raises(ValueError, match="state"):
+        opt.eval_params(ScheduleFreeAdamW().init(np.zeros(2)))    # v present: AdamW's
+
+
+SF_GOLDEN_PATH = __import__("pathlib").Path(__file__).parent / "golden" / "schedulefree.json"
+SF_GOLDEN = __import__("json").loads(SF_GOLDEN_PATH.read_text())
+
+
+def _sf_golden_problems():
+    import sys
+    sys.path.insert(0, str(SF_GOLDEN_PATH.parent))
+    import record_schedulefree
+    return {name: (A, b, x0) for name, A, b, x0 in record_schedulefree.problems()}
+
+
+def _sf_make(kind, kwargs):
+    kw = dict(kwargs)
+    if "betas" in kw:
+        kw["betas"] = tuple(kw["betas"])
+    return (ScheduleFreeSGD if kind == "SGD" else ScheduleFreeAdamW)(**kw)
+
+
+def _sf_trajectory(opt, A, b, x0, steps):
+    """Train-mode iterates y and eval-mode averages x, as the golden file stores them."""
+    y = np.array(x0, dtype=float)
+    state = opt.init(y)
+    ys, xs = [y], [opt.eval_params(state)]
+    for _ in range(steps):
+        y, state = opt.update(A @ y - b, state, y)
+        ys.append(y)
+        xs.append(opt.eval_params(state))
+    return np.array(ys), np.array(xs)
+
+
+def _relerr(a, b):
+    return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
+
+
+# Tolerance 1e-10, norm-wise relative. The reference updates y in place from
+# y and z (y <- lerp(y, z, c) + lr (beta (1 - c) - 1) g) and gets x back as
+# lerp(y, z, 1 - 1/beta), a cancellation that loses up to log10(1/beta) digits;
+# lrtutor keeps x and z and forms y = (1 - beta) z + beta x. The algebra is the
+# same, the rounding is not: measured 7e-16 at worst over these 50-step runs
+# (and 1e-15 per step), so 1e-10 leaves room for other BLAS/torch builds while
+# any error of the method (a wrong c_t, warmup or decay placement) shows at
+# 1e-3 or more.
+SF_RTOL = 1e-10
+
+
+@pytest.mark.parametrize("index", range(len(SF_GOLDEN["runs"])),
+                         ids=[f"{r['problem']}-{r['optimizer']}-{i}"
+                              for i, r in enumerate(SF_GOLDEN["runs"])])
+def test_schedule_free_matches_recorded_reference(index):
+    entry = SF_GOLDEN["runs"][index]
+    A, b, x0 = _sf_golden_problems()[entry["problem"]]
+    ys, xs = _sf_trajectory(_sf_make(entry["optimizer"], entry["kwargs"]), A, b, x0,
+                            SF_GOLDEN["steps"])
+    ref_y, ref_x = np.array(entry["y"]), np.array(entry["x"])
+    assert ys.shape == ref_y.shape
+    assert _relerr(ys, ref_y) <= SF_RTOL and _relerr(xs, ref_x) <= SF_RTOL
+    assert _relerr(xs, ref_y) > 1e-6            # x and y differ: the test sees which is which
+
+
+def test_schedule_free_golden_covers_the_options():
+    runs = SF_GOLDEN["runs"]
+    assert SF_GOLDEN["versions"]["schedulefree"] == "1.4.1"
+    for kind in ("SGD", "AdamW"):
+        kws = [r["kwargs"] for r in runs if r["optimizer"] == kind]
+        for key in ("warmup_steps", "weight_decay", "r", "weight_lr_power"):
+            assert any(key in kw for kw in kws) and any(key not in kw for kw in kws), key
+    assert {r["problem"] for r in runs} == {"parabola", "quadratic5"}
+
+
+def test_schedule_free_matches_live_reference():
+    """Random configurations against the installed ``schedulefree`` package."""
+    torch = pytest.importorskip("torch")
+    schedulefree = pytest.importorskip("schedulefree")
+    import record_schedulefree as R                    # imported by _sf_golden_problems
+    rng = np.random.default_rng(21)
+    for trial in range(12):
+        d = int(rng.integers(1, 6))
+        q, _ = np.linalg.qr(rng.normal(size=(d, d)))
+        A = (q * np.exp(rng.uniform(np.log(0.1), np.log(10.0), d))) @ q.T
+        A = (A + A.T) / 2
+        b, x0 = rng.normal(size=d), rng.normal(size=d) * 3
+        kw = dict(lr=float(rng.uniform(0.005, 0.1)), warmup_steps=int(rng.integers(0, 15)),
+                  weight_decay=float(rng.choice([0.0, rng.uniform(0, 0.1)])),
+                  r=float(rng.choice([0.0, rng.uniform(0, 2)])),
+                  weight_lr_power=float(rng.choice([2.0, rng.uniform(0, 3)])))
+        if trial % 2:
+            kind, kw["momentum"] = "SGD", float(rng.uniform(0.05, 0.98))
+        else:
+            kind = "AdamW"
+            kw.update(betas=(float(rng.uniform(0.05, 0.98)), float(rng.uniform(0.9, 0.999))),
+                      eps=float(rng.choice([1e-8, 1e-3])))
+        ref_y, ref_x = R.reference_run(torch, schedulefree, kind, kw, A, b, x0, 40)
+        ys, xs = _sf_trajectory(_sf_make(kind, kw), A, b, x0, 40)
+        assert _relerr(ys, ref_y) <= SF_RTOL and _relerr(xs, ref_x) <= SF_RTOL, kw

@@ -25,6 +25,8 @@ OPTIMIZERS = [
     O.Adam(0.01), O.Adam(0.01, weight_decay=0.1, amsgrad=True),
     O.Adam(0.01, bias_correction=False), O.AdamW(0.01), O.AdamW(0.01, amsgrad=True),
     O.SGD(StepDecay(0.1, 3), momentum=0.5),
+    O.ScheduleFreeSGD(0.1, weight_decay=0.01, warmup_steps=2),   # written back, not blocked
+    O.ScheduleFreeAdamW(0.01, weight_decay=0.1, warmup_steps=2, r=1.0),
 ]
 SHAPES = [((50_000,), None), ((7, 3000), None), ((5, 4), [0.1, 0.2, 0.01, 0.05, 0.3]),
           ((3, 40_000), [0.1, 0.2, 0.3]), ((), None)]
