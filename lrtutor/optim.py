@@ -1,4 +1,4 @@
-r"""Optimizers: gradient descent, three forms of momentum, AdaGrad, RMSprop, Adam, AdamW.
+r"""Optimizers: gradient descent, three forms of momentum, AdaGrad, RMSprop, Adam, AdamW, schedule-free.
 
 Every optimizer is a frozen dataclass of hyperparameters with two pure methods,
 in the shape optax made popular::
@@ -29,7 +29,11 @@ separate run with the float ``lr[i]``.
 **Numbers** are those of ``torch.optim`` (torch 2.13) for the same
 hyperparameters; each class's Notes say where optax and Keras differ.
 :class:`HeavyBall` and :class:`EMAMomentum` are the two other ways of writing
-momentum, and their Notes give the exact conversions.
+momentum, and their Notes give the exact conversions. The schedule-free
+optimizers (:class:`ScheduleFreeSGD`, :class:`ScheduleFreeAdamW`) have no
+``torch.optim`` twin: they match the authors' ``schedulefree`` package, and
+their ``update`` returns the point where the next gradient is taken, while
+``eval_params(state)`` returns the average to evaluate.
 """
 
 from __future__ import annotations
