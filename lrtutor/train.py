@@ -387,7 +387,10 @@ def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8,
         a pass over the whole data set and a copy of every parameter.
     eval_every : int >= 1, optional
         Evaluate ``validation`` and ``monitors`` at :math:`\theta_t` every this
-        many steps (and at steps 0 and ``steps``). Required with either.
+        many steps (and at steps 0 and ``steps``). Required with either. An
+        optimizer with ``eval_params(state)`` (the schedule-free ones, whose
+        gradients are taken at one sequence and whose model is the average
+        of another) is evaluated there instead.
     validation : (X, y), optional
         Held-out data for a problem with ``evaluate(x, X, y)`` (a network):
         records ``"val_loss"`` and ``"val_accuracy"``.
@@ -481,9 +484,14 @@ def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8,
         for t in range(steps):
             lrs[t] = rate_at(optimizer.lr, start + t)
 
+        eval_params = getattr(optimizer, "eval_params", None)
+
         def evaluate(row, alive):
+            # where the model is evaluated: the parameters themselves, or the
+            # average a schedule-free optimizer keeps beside them
+            point = x if eval_params is None else eval_params(state)
             for name, f in checks.items():
-                value = np.asarray(f(x), dtype=np.float64)
+                value = np.asarray(f(point), dtype=np.float64)
                 evals[name][row] = np.where(alive, value, np.nan)
 
         n_rec = n_eval = 1
@@ -763,3 +771,273 @@ def epoch_losses(trace, steps_per_epoch):
                          f"trace, got {m}")
     losses = trace.batch_losses[:epochs * m]
     return losses.reshape((epochs, m) + losses.shape[1:]).mean(axis=1)
+
+
+# --- batch_size ---
+# One rate grid at several batch sizes for the same number of epochs, and what to
+# read off it (chapter "Batch size and the learning rate").
+
+__all__ += ["sweep_batch_sizes", "best_rate", "steps_to_target", "critical_batch_fit"]
+
+
+def sweep_batch_sizes(problem, optimizer, lrs, x0, batch_sizes, epochs, *, rng,
+                      sampling="epoch", **options):
+    r"""A rate grid from every seed at each batch size, for the same number of epochs.
+
+    For each batch size :math:`B` (``batch_sizes[j]``) this is one call of
+    :func:`sweep_seeds` with
+
+    .. math:: T_B = E \left\lceil n / B \right\rceil \text{ steps},
+
+    where :math:`E` is ``epochs`` and :math:`n` is ``problem.n``: every run
+    sees :math:`E` passes over the data (the "equal epochs" budget of the
+    scaling rules), so a larger batch takes proportionally fewer steps. The
+    rates of one batch size share a call (one batched run of
+    ``len(lrs) * len(x0)`` networks); the batch sizes are separate calls.
+
+    Parameters
+    ----------
+    problem : a data-set problem with ``n`` rows and ``loss_and_grad``
+        (:class:`lrtutor.network.MLP`).
+    optimizer, lrs, x0
+        As in :func:`sweep_seeds`.
+    batch_sizes : sequence of int
+        Each in ``[1, problem.n]``, at least one.
+    epochs : int >= 1
+        :math:`E`.
+    rng : sequence of numpy.random.Generator
+        One per row of ``x0``; copied for each batch size, so seed ``s`` walks
+        through the same permutations of the data at every batch size (only
+        their cutting into batches differs).
+    sampling : {"epoch", "iid"}
+        As in :func:`run`; default ``"epoch"`` (each epoch a permutation).
+    **options
+        Further options of :func:`run` (``record_every``, ``eval_every``,
+        ``validation``, ``monitors``...). ``record_every`` defaults to
+        :math:`T_B`: the full loss at the start and the end only.
+
+    Returns
+    -------
+    list of Trace
+        One per batch size, with batch shape ``(len(lrs), len(x0))``.
+
+    Examples
+    --------
+    >>> from lrtutor.network import MLP
+    >>> from lrtutor.optim import SGD
+    >>> X = np.arange(12.0).reshape(6, 2) / 10
+    >>> net = MLP(X, [0, 1, 0, 1, 0, 1], hidden=(3,))
+    >>> x0 = net.init(np.random.default_rng(0), k=2)
+    >>> traces = sweep_batch_sizes(net, SGD(lr=0.1), [0.1, 1.0], x0, [2, 4], 3,
+    ...                            rng=[np.random.default_rng(s) for s in (0, 1)])
+    >>> [(t.steps, t.final_loss.shape) for t in traces]      # 3 * ceil(6 / B) steps
+    [(9, (2, 2)), (6, (2, 2))]
+    """
+    import copy
+
+    if not hasattr(problem, "n"):
+        raise TypeError("problem must be a data set with n rows (lrtutor.network.MLP), "
+                        f"got {type(problem).__name__}")
+    if isinstance(batch_sizes, (str, bytes)) or np.ndim(batch_sizes) != 1 \
+            or len(batch_sizes) == 0:
+        raise ValueError("batch_sizes must be a non-empty 1-D sequence of integers, "
+                         f"got {batch_sizes!r}")
+    sizes = [check_int(f"batch_sizes[{j}]", b, low=1, high=problem.n)
+             for j, b in enumerate(batch_sizes)]
+    epochs = check_int("epochs", epochs, low=1)
+    if not (isinstance(rng, (list, tuple)) and rng
+            and all(isinstance(r, np.random.Generator) for r in rng)):
+        raise TypeError("rng must be a list of numpy.random.Generator, one per row of x0, "
+                        f"got {type(rng).__name__}")
+    traces = []
+    for b in sizes:
+        steps = epochs * -(-problem.n // b)
+        opts = dict(options)
+        opts.setdefault("record_every", steps)
+        traces.append(sweep_seeds(problem, optimizer, lrs, x0, steps,
+                                  rng=[copy.deepcopy(r) for r in rng], batch_size=b,
+                                  sampling=sampling, **opts))
+    return traces
+
+
+def best_rate(lrs, losses):
+    r"""The rate of a grid with the lowest loss, refined by a parabola in log-log.
+
+    With :math:`u_i = \log \eta_i` and :math:`y_i = \log f_i` for the grid
+    rates ``lrs`` and their losses, and :math:`i` the grid minimum, the
+    parabola through :math:`(u_{i-1}, y_{i-1}), (u_i, y_i), (u_{i+1}, y_{i+1})`
+    has its vertex at
+
+    .. math:: u^\star = \frac{u_{i-1} + u_i}{2} - \frac{d_1}{2a}, \qquad
+              d_1 = \frac{y_i - y_{i-1}}{u_i - u_{i-1}}, \quad
+              a = \frac{d_2 - d_1}{u_{i+1} - u_{i-1}}, \quad
+              d_2 = \frac{y_{i+1} - y_i}{u_{i+1} - u_i},
+
+    and the best rate is :math:`e^{u^\star}`, which lies between
+    :math:`\eta_{i-1}` and :math:`\eta_{i+1}`. This removes the staircase a
+    plain ``argmin`` puts into a fit of the best rate against the batch size.
+
+    Parameters
+    ----------
+    lrs : array_like, shape (R,)
+        Increasing positive rates, at least 3.
+    losses : array_like, shape (..., R)
+        One loss per rate (e.g. the median over seeds); NaN or inf marks a
+        run that diverged, and counts as worse than any finite loss.
+
+    Returns
+    -------
+    float or ndarray of shape (...)
+        The refined best rate. Without refinement, the grid rate itself, when
+        the minimum is at either end of the grid or next to a diverged rate
+        (then the best rate is only known to lie beyond the grid point) or
+        when a loss is not positive; NaN when every run diverged.
+
+    Examples
+    --------
+    >>> lrs = [0.01, 0.1, 1.0]
+    >>> round(float(best_rate(lrs, [2.0, 1.0, 2.0])), 6)    # symmetric: the middle
+    0.1
+    >>> round(float(best_rate(lrs, [4.0, 1.0, 2.0])), 4)    # towards 1.0: 0.1 * 10**(1/6)
+    0.1468
+    >>> best_rate(lrs, [[3.0, 2.0, 1.0], [np.nan, np.nan, np.nan]]).tolist()
+    [1.0, nan]
+    """
+    rates = check_array("lrs", lrs, ndim=1, low=0, low_op=">")
+    if rates.size < 3 or np.any(np.diff(rates) <= 0):
+        raise ValueError(f"lrs must hold at least 3 increasing rates, got {rates!r}")
+    f = check_array("losses", losses, finite=False)
+    if f.ndim < 1 or f.shape[-1] != rates.size:
+        raise ValueError(f"losses must have shape (..., {rates.size}) to match lrs, "
+                         f"got {f.shape}")
+    u = np.log(rates)
+    rows = f.reshape(-1, rates.size)
+    out = np.full(rows.shape[0], np.nan)
+    with np.errstate(all="ignore"):
+        for k, row in enumerate(rows):
+            ok = np.isfinite(row)
+            if not ok.any():
+                continue
+            i = int(np.argmin(np.where(ok, row, np.inf)))
+            out[k] = rates[i]
+            if 0 < i < rates.size - 1 and ok[i - 1] and ok[i + 1] \
+                    and np.all(row[i - 1:i + 2] > 0):
+                x, y = u[i - 1:i + 2], np.log(row[i - 1:i + 2])
+                d1 = (y[1] - y[0]) / (x[1] - x[0])
+                d2 = (y[2] - y[1]) / (x[2] - x[1])
+                a = (d2 - d1) / (x[2] - x[0])
+                if a > 0:
+                    out[k] = np.exp((x[0] + x[1]) / 2 - d1 / (2 * a))
+    return out.reshape(f.shape[:-1])[()]
+
+
+def steps_to_target(batch_losses, target, window=1):
+    r"""Updates needed until the logged loss, averaged over a window, reaches a target.
+
+    With the mini-batch losses :math:`\ell_t = f_{B_t}(\theta_t)` of a run
+    (``Trace.batch_losses``) and their running mean over the last :math:`w`
+    steps, :math:`\bar\ell_t = \frac1w \sum_{s=t-w+1}^{t} \ell_s`, the result is
+
+    .. math:: S = t^\star + 1 - \frac{w - 1}{2}, \qquad
+              t^\star = \min\{t \ge w - 1 : \bar\ell_t \le \text{target}\},
+
+    the number of updates applied when the window, centred, reached the
+    target: the :math:`- (w-1)/2` removes the lag of the running mean (with
+    :math:`w = 1` it is :math:`t^\star + 1`). A mini-batch loss is a noisy
+    estimate of :math:`f(\theta_t)`; the window averages the noise away, so
+    choose :math:`w` to cover about the same number of examples at every
+    batch size.
+
+    Parameters
+    ----------
+    batch_losses : array_like, shape (T, ...)
+        Losses per step; NaN after a divergence (never reaches the target
+        from there).
+    target : float
+        The loss to reach.
+    window : int, 1 <= window <= T
+        :math:`w`.
+
+    Returns
+    -------
+    float or ndarray of shape (...)
+        :math:`S`, or NaN where the target is never reached.
+
+    Examples
+    --------
+    >>> steps_to_target([1.0, 0.8, 0.5, 0.3, 0.2], 0.5).tolist()
+    3.0
+    >>> steps_to_target([[1.0, 1.0], [0.8, 0.9], [0.5, 0.9], [0.3, 0.9]], 0.65,
+    ...                 window=2).tolist()      # mean of (0.8, 0.5) at t = 2
+    [2.5, nan]
+    """
+    f = check_array("batch_losses", batch_losses, finite=False)
+    if f.ndim < 1 or f.shape[0] == 0:
+        raise ValueError(f"batch_losses must have shape (T, ...) with T >= 1, got {f.shape}")
+    target = check_real("target", target)
+    window = check_int("window", window, low=1, high=f.shape[0])
+    with np.errstate(all="ignore"):
+        c = np.cumsum(np.where(np.isnan(f), np.inf, f), axis=0)
+        c = np.concatenate([np.zeros((1,) + f.shape[1:]), c])
+        mean = (c[window:] - c[:-window]) / window      # row j: steps j .. j + w - 1
+        # inf - inf after a divergence is NaN: never a hit
+        hit = mean <= target
+    first = np.argmax(hit, axis=0)
+    t_star = first + window - 1
+    return np.where(hit.any(axis=0), t_star + 1 - (window - 1) / 2, np.nan)[()]
+
+
+def critical_batch_fit(batch_sizes, steps):
+    r"""Fit the steps-examples trade-off of McCandlish et al. (2018) by least squares.
+
+    Their model of the steps :math:`S` and examples :math:`E = BS` needed to
+    reach a fixed loss with batch size :math:`B` is
+
+    .. math:: S(B) = S_{\min}\Bigl(1 + \frac{B_{\mathrm{crit}}}{B}\Bigr)
+              = S_{\min} + \frac{E_{\min}}{B}, \qquad
+              B_{\mathrm{crit}} = \frac{E_{\min}}{S_{\min}},
+
+    linear in :math:`1/B`: :math:`S_{\min}` (the steps with an infinite
+    batch) and :math:`E_{\min}` (the examples with a batch of one) come from
+    an ordinary least-squares fit of :math:`S` on :math:`1/B`. Below
+    :math:`B_{\mathrm{crit}}` doubling the batch nearly halves the steps
+    (perfect scaling); above it, it barely changes them.
+
+    Parameters
+    ----------
+    batch_sizes : array_like, shape (m,)
+        At least two distinct positive sizes.
+    steps : array_like, shape (m, ...)
+        Steps to the target at each size; NaN entries (never reached) are
+        left out of their column's fit.
+
+    Returns
+    -------
+    (S_min, E_min, B_crit) : floats or arrays of shape (...)
+        NaN for a column with fewer than two usable points, and
+        :math:`B_{\mathrm{crit}} = \infty` when :math:`S_{\min} \le 0`
+        (no plateau within the data).
+
+    Examples
+    --------
+    >>> B = np.array([1.0, 2.0, 4.0, 8.0])
+    >>> [round(float(v), 6) for v in critical_batch_fit(B, 10 * (1 + 4 / B))]
+    [10.0, 40.0, 4.0]
+    """
+    sizes = check_array("batch_sizes", batch_sizes, ndim=1, low=0, low_op=">")
+    if np.unique(sizes).size < 2:
+        raise ValueError(f"batch_sizes must hold at least two distinct sizes, got {sizes!r}")
+    s = check_array("steps", steps, finite=False)
+    if s.ndim < 1 or s.shape[0] != sizes.size:
+        raise ValueError(f"steps must have shape ({sizes.size}, ...) to match batch_sizes, "
+                         f"got {s.shape}")
+    cols = s.reshape(sizes.size, -1)
+    out = np.full((3, cols.shape[1]), np.nan)
+    for k in range(cols.shape[1]):
+        ok = np.isfinite(cols[:, k])
+        if np.unique(sizes[ok]).size < 2:
+            continue
+        A = np.stack([np.ones(ok.sum()), 1.0 / sizes[ok]], axis=1)
+        (s_min, e_min), *_ = np.linalg.lstsq(A, cols[ok, k], rcond=None)
+        out[:, k] = s_min, e_min, (e_min / s_min if s_min > 0 else np.inf)
+    return tuple(o.reshape(s.shape[1:])[()] for o in out)

@@ -504,3 +504,16 @@ def test_network_training_run_equals_pytorch(key):
     assert_allclose(trace.batch_losses, gold["losses"], rtol=1e-10)
     final = np.asarray(gold["final"])
     assert np.max(np.abs(trace.final_params - final)) < 1e-9 * np.max(np.abs(final))
+
+
+def test_schedule_free_runs_are_evaluated_at_the_average():
+    # monitors and validation see opt.eval_params(state) (x), not the point y
+    # where gradients are taken; checked against the state after each stretch
+    q = problems.Quadratic.two_d(1.0, 4.0)
+    opt = optim.ScheduleFreeSGD(lr=0.2, momentum=0.9)
+    trace = train.run(q, opt, [1.0, -1.0], 6, eval_every=3,
+                      monitors={"x0": lambda x: x[..., 0]})
+    first = train.run(q, opt, [1.0, -1.0], 3)
+    assert trace.evals["x0"][1] == opt.eval_params(first.state)[0]
+    assert trace.evals["x0"][2] == opt.eval_params(trace.state)[0]
+    assert trace.evals["x0"][2] != trace.final_params[0]        # y differs from x
