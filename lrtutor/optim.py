@@ -136,6 +136,23 @@ def _rate(lr, count, params):
     return rate.reshape((k,) + (1,) * (params.ndim - 1))
 
 
+def _div(num, den, eps, out=None):
+    """``num / den`` elementwise, with ``0 / 0`` taken as 0 when ``eps == 0``.
+
+    An adaptive step divides by the root of a gradient history plus ``eps``.
+    With ``eps = 0`` that root is 0 exactly where every gradient so far was 0
+    (at the optimum, say), and then so is the numerator: no information means
+    no step, not the NaN of IEEE's 0/0. A non-zero numerator over 0 stays
+    infinite (the method really does blow up there). With ``eps > 0`` this is
+    plain division, bit for bit.
+    """
+    zero = ((num == 0) & (den == 0)) if eps == 0 else None
+    q = np.divide(num, den, out=out)
+    if zero is not None and np.any(zero):
+        q[zero] = 0.0
+    return q
+
+
 def _l2(grads, params, weight_decay):
     """The gradient of loss + (λ/2)‖θ‖², i.e. g + λθ (PyTorch's ``weight_decay``)."""
     return grads + weight_decay * params if weight_decay else grads
@@ -706,7 +723,7 @@ class AdaGrad:
         eta = eta / (1 + state.count * self.lr_decay)          # count = t - 1
         g = _l2(grads, params, self.weight_decay)
         sum_sq = state.sum_sq + g * g
-        new_params = params - eta * g / (np.sqrt(sum_sq) + self.eps)
+        new_params = params - _div(eta * g, np.sqrt(sum_sq) + self.eps, self.eps)
         return new_params, AdaGradState(state.count + 1, sum_sq)
 
     @_quiet
@@ -723,7 +740,7 @@ class AdaGrad:
                 g = np.add(g, w1, out=w1)
             np.add(s, np.multiply(g, g, out=w2), out=s)
             np.add(np.sqrt(s, out=w2), eps, out=w2)
-            np.divide(np.multiply(g, eta, out=w3), w2, out=w3)
+            _div(np.multiply(g, eta, out=w3), w2, eps, out=w3)
             np.subtract(p, w3, out=p)
 
         _inplace(grads, state, params, (("state.sum_sq", state.sum_sq),), eta, chunk, workers,
@@ -836,10 +853,10 @@ class RMSprop:
             denom = np.sqrt(square_avg) + self.eps
         buf = state.buf
         if self.momentum:
-            buf = self.momentum * buf + g / denom
+            buf = self.momentum * buf + _div(g, denom, self.eps)
             new_params = params - eta * buf
         else:
-            new_params = params - eta * g / denom
+            new_params = params - _div(eta * g, denom, self.eps)
         return new_params, RMSpropState(state.count + 1, square_avg, grad_avg, buf)
 
     @_quiet
@@ -863,10 +880,10 @@ class RMSprop:
                 np.sqrt(sq, out=w2)
             np.add(w2, eps, out=w2)                                   # denom
             if buf is not None:
-                np.add(np.multiply(buf, mu, out=buf), np.divide(g, w2, out=w3), out=buf)
+                np.add(np.multiply(buf, mu, out=buf), _div(g, w2, eps, out=w3), out=buf)
                 np.subtract(p, np.multiply(buf, eta, out=w3), out=p)
             else:
-                np.divide(np.multiply(g, eta, out=w3), w2, out=w3)
+                _div(np.multiply(g, eta, out=w3), w2, eps, out=w3)
                 np.subtract(p, w3, out=p)
 
         _inplace(grads, state, params,
@@ -990,7 +1007,7 @@ class Adam:
         # step size and eps (one pass fewer for update_; see Notes)
         sqrt_c2 = math.sqrt(c2)
         denom = np.sqrt(v_used) + self.eps * sqrt_c2
-        new_params = params - m / denom * (eta * sqrt_c2 / c1)
+        new_params = params - _div(m, denom, self.eps) * (eta * sqrt_c2 / c1)
         return new_params, AdamState(t, m, v, v_max)
 
     @_quiet
@@ -1022,7 +1039,7 @@ class Adam:
             if v_max is not None:
                 used = np.maximum(v_max, v, out=v_max)
             np.add(np.sqrt(used, out=w2), eps * sqrt_c2, out=w2)
-            np.multiply(np.divide(m, w2, out=w3), eta * sqrt_c2 / c1, out=w3)
+            np.multiply(_div(m, w2, eps, out=w3), eta * sqrt_c2 / c1, out=w3)
             np.subtract(p, w3, out=p)
 
         _inplace(grads, state, params,
@@ -1411,7 +1428,7 @@ class ScheduleFreeAdamW:
         eta, c, weight_sum, lr_max = _schedule_free_weights(self, state, params)
         t = state.count + 1
         v = beta2 * state.v + (1 - beta2) * grads * grads
-        d = grads / (np.sqrt(v / (1 - beta2 ** t)) + self.eps)
+        d = _div(grads, np.sqrt(v / (1 - beta2 ** t)) + self.eps, self.eps)
         if self.weight_decay:
             d = d + self.weight_decay * params                  # decay at y
         y, z, x = _schedule_free_step(self, state, params, d, eta, c, beta1)

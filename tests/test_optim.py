@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
+from lrtutor import optim, problems, train
 from lrtutor.optim import (SGD, AdaGrad, Adam, AdamW, EMAMomentum, HeavyBall, RMSprop,
                            ScheduleFreeAdamW, ScheduleFreeSGD)
 
@@ -732,3 +733,25 @@ def test_schedule_free_matches_live_reference():
         ref_y, ref_x = R.reference_run(torch, schedulefree, kind, kw, A, b, x0, 40)
         ys, xs = _sf_trajectory(_sf_make(kind, kw), A, b, x0, 40)
         assert _relerr(ys, ref_y) <= SF_RTOL and _relerr(xs, ref_x) <= SF_RTOL, kw
+
+
+@pytest.mark.parametrize("make", [
+    lambda: optim.Adam(lr=0.1, eps=0.0), lambda: optim.Adam(lr=0.1, eps=0.0, amsgrad=True),
+    lambda: optim.AdamW(lr=0.1, eps=0.0), lambda: optim.RMSprop(lr=0.1, eps=0.0),
+    lambda: optim.RMSprop(lr=0.1, eps=0.0, momentum=0.5, centered=True),
+    lambda: optim.AdaGrad(lr=0.1, eps=0.0), lambda: optim.ScheduleFreeAdamW(lr=0.1, eps=0.0)],
+    ids=["adam", "amsgrad", "adamw", "rmsprop", "rmsprop-centered-momentum", "adagrad",
+         "schedule-free-adamw"])
+def test_eps_zero_at_the_optimum_takes_no_step(make):
+    # every gradient so far is 0, so the adaptive denominator is 0 and so is the
+    # numerator: 0/0 is no step (not NaN, not "diverged at step 1"), in place too
+    opt = make()
+    x = np.array([0.0, 3.0])
+    g = np.array([0.0, 3.0])             # the first coordinate sits at its optimum
+    new, state = opt.update(g, opt.init(x), x)
+    assert new[0] == 0.0 and np.isfinite(new).all()
+    y = x.copy()
+    opt.update_(g.copy(), opt.init(y), y)
+    assert_array_equal(y, new)
+    trace = train.run(problems.Quadratic.one_d(1.0), make(), [0.0], 5)
+    assert trace.diverged_at == -1 and trace.final_params[0] == 0.0
