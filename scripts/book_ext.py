@@ -1,6 +1,6 @@
 """A Sphinx extension the book loads (``sphinx.local_extensions`` in _config.yml).
 
-Three small repairs, each found by tests/test_browser.py or the strict build:
+Small repairs, each found by tests/test_browser.py or the strict build:
 
 1. In a NumPy docstring the type after ``name :`` is prose, e.g.
 ``params : ndarray, shape (T + 1, *B, d)``. Napoleon copies it into reST,
@@ -24,7 +24,28 @@ section already documents them, and a second entry would be a duplicate.
 5. matplotlib's JavaScript animations (``to_jshtml``) link Font Awesome 4.4
 from a CDN for their play/step buttons; with no network the buttons are
 blank. Point the link at the pinned copy in _static/font-awesome/.
+
+6. One setting drives every outward link: ``repository.url`` in _config.yml.
+While it is unset ("") the repository, issue and edit buttons and the Binder
+and Colab launch buttons are left out (a link to a repository that does not
+exist is dead); once set, all of them are on. A placeholder or a non-GitHub URL is a
+configuration error (scripts/set_repository.py checks it), not a silent
+fallback.
+
+7. Accessibility repairs of the theme's and docutils' markup, found by axe-core
+(tests/test_browser.py), applied to every written page: the search button's
+keyboard hint (Ctrl+K) and the colour-mode icons (and their titles) are hidden
+from assistive technology, and the search button is named by its own text, so
+that each button's visible text is within its accessible name;
+myst-nb's "Show code cell source" toggles lose the aria-label that hid their
+visible text; docutils' bibliography entries get the ``listitem`` role their
+``list`` parent requires (``doc-biblioentry`` is deprecated); the scrub
+slider of matplotlib's animations gets a name. The live widgets' own repairs
+(slider names, the explorer picture's alt text) are in js/widgets-offline.js.
 """
+
+import pathlib
+import sys
 
 import re
 
@@ -101,10 +122,62 @@ def _default_mode(app, config):
     config.html_context = context
 
 
+def _repository_buttons(app, config):
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+    try:
+        from set_repository import check_url
+    finally:
+        sys.path.pop(0)
+    options = dict(config.html_theme_options or {})
+    url = check_url(options.get("repository_url") or "")   # ValueError on a placeholder
+    buttons = ("use_repository_button", "use_issues_button", "use_edit_page_button")
+    if url:
+        options["repository_url"] = url
+        # (jupyter-book's defaults say false for both; the setting decides)
+        options["use_repository_button"] = options["use_issues_button"] = True
+    else:
+        options.pop("repository_url", None)
+        options.update({button: False for button in buttons})
+        options["launch_buttons"] = {}          # no Binder, no Colab
+    config.html_theme_options = options
+
+
+A11Y_REPAIRS = [        # (pattern, replacement), applied with re.sub; idempotent
+    # The search field button: its name comes from its text ("Search"), its
+    # keyboard hint is not part of it.
+    (r'(<button class="btn search-button-field[^"]*"[^>]*?) aria-label="Search"', r"\1"),
+    (r'<span class="search-button__kbd-shortcut">',
+     r'<span class="search-button__kbd-shortcut" aria-hidden="true">'),
+    # The colour-mode button is named "Color mode"; its icons' titles were read
+    # as its visible text.
+    (r'<i (?:aria-hidden="true" )?class="theme-switch ([^"]*)" data-mode="(\w+)"\s*title="[^"]*"></i>',
+     r'<i class="theme-switch \1" data-mode="\2" aria-hidden="true"></i>'),
+    (r'<summary aria-label="Toggle hidden content">', r"<summary>"),
+    (r'role="doc-biblioentry"', r'role="listitem"'),
+    # matplotlib's JavaScript animations (the explorers' static twins): the
+    # scrub slider has no label.
+    (r'<input id="(_anim_slider\w*)" type="range"',
+     r'<input aria-label="Frame of the animation" id="\1" type="range"'),
+]
+
+
+def _accessibility_repairs(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    for page in pathlib.Path(app.outdir).rglob("*.html"):
+        text = original = page.read_text(encoding="utf-8")
+        for pattern, replacement in A11Y_REPAIRS:
+            text = re.sub(pattern, replacement, text)
+        if text != original:
+            page.write_text(text, encoding="utf-8")
+
+
 def setup(app):
     app.connect("autodoc-process-docstring", _escape_stars, priority=400)
     app.connect("html-page-context", _dedupe_inline_scripts)
     app.connect("html-page-context", _local_font_awesome)
     app.connect("config-inited", _default_mode)
+    app.connect("config-inited", _repository_buttons)
+    app.connect("build-finished", _accessibility_repairs)
     app.connect("autodoc-skip-member", _skip_annotation_only)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,11 +1,11 @@
 """Install the book's pinned JavaScript and stage it for the offline build.
 
 Run by scripts/setup.sh. ``npm ci`` installs exactly js/package-lock.json
-(MathJax 3, RequireJS, @jupyter-widgets/html-manager, Font Awesome 4) into
-js/node_modules;
-the files the pages load are then copied into js/static/, which _config.yml
-names in ``html_static_path`` (so they land in _build/html/_static/). Both
-folders are generated, never committed. A stamp (the lockfile's SHA-256)
+(MathJax 3, RequireJS, @jupyter-widgets/html-manager, Font Awesome 4, and
+axe-core, which only the browser tests use, injected from js/node_modules and
+never staged) into js/node_modules; the files the pages load are then copied
+into js/static/, which _config.yml names in ``html_static_path`` (so they
+land in _build/html/_static/). Both folders are generated, never committed. A stamp (the lockfile's SHA-256)
 makes a second run a no-op.
 """
 

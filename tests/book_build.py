@@ -15,7 +15,10 @@ HTML = ROOT / "_build" / "html"
 @functools.lru_cache(maxsize=None)
 def build_book():
     """Clean strict build, as the README's build command does: (process, html dir, seconds)."""
-    shutil.rmtree(ROOT / "_build", ignore_errors=True)
+    # Everything the build makes; _build/screenshots (the browser tests', which
+    # may be running in the other worker) stays.
+    for name in ("html", "jupyter_execute", ".doctrees"):
+        shutil.rmtree(ROOT / "_build" / name, ignore_errors=True)
     exe = pathlib.Path(sys.executable).with_name("jupyter-book")
     start = time.perf_counter()
     proc = subprocess.run([str(exe), "build", ".", "-W", "-n", "--keep-going"],

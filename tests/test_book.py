@@ -1,5 +1,6 @@
 """The strict book build: every notebook executed, zero warnings."""
 
+import pathlib
 import re
 
 import pytest
@@ -38,23 +39,130 @@ def test_every_toc_entry_has_a_page(built_book):
 # Book features, checked in the built HTML (the browser checks are in
 # test_browser.py).
 
-REPO = "https://github.com/lrtutor/learning-rate-book"
+def _set_repository():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("set_repository", ROOT / "scripts" / "set_repository.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+OUTWARD = re.compile(r'(?:href|src|action)="((?:https?:)?//[^"]+)"')
+
+
+@pytest.mark.book
+def test_no_outward_link_points_at_a_placeholder(built_book):
+    """No link of the built book leads to a placeholder repository or site."""
+    _, html = built_book
+    placeholders = [p.lower() for p in _set_repository().PLACEHOLDERS]
+    pages = sorted(html.rglob("*.html"))
+    assert pages
+    dead = sorted({(page.relative_to(html).as_posix(), url)
+                   for page in pages for url in OUTWARD.findall(page.read_text())
+                   if any(p in url.lower() for p in placeholders)})
+    assert dead == [], f"links to a placeholder: {dead[:10]}"
 
 
 @pytest.mark.book
 def test_launch_repository_and_download_buttons(built_book):
+    """The buttons follow repository.url: hidden while it is unset, else pointing at it."""
     _, html = built_book
+    url = _set_repository().read_url()
     notebooks = [p for p in (ROOT / "book").glob("*.ipynb")
                  if (html / "book" / f"{p.stem}.html").is_file()]
     assert notebooks
     for nb in notebooks:
         page = (html / "book" / f"{nb.stem}.html").read_text()
-        assert f'href="{REPO}"' in page, "repository button"
-        assert (f"https://mybinder.org/v2/gh/lrtutor/learning-rate-book/main"
-                f"?urlpath=lab/tree/book/{nb.name}") in page, "Binder button"
-        assert (f"https://colab.research.google.com/github/lrtutor/learning-rate-book/"
-                f"blob/main/book/{nb.name}") in page, "Colab button"
         assert f'href="../_sources/book/{nb.name}"' in page, "download .ipynb button"
+        launch = re.findall(r'href="(https://(?:mybinder\.org|colab\.research\.google\.com)[^"]*)"', page)
+        if not url:
+            assert launch == [], f"{nb.name}: launch buttons without a repository: {launch}"
+            assert "repository-button" not in page and "issues/new" not in page, nb.name
+        else:
+            owner_repo = url.removeprefix("https://github.com/")
+            assert f'href="{url}"' in page, "repository button"
+            assert (f"https://mybinder.org/v2/gh/{owner_repo}/main"
+                    f"?urlpath=lab/tree/book/{nb.name}") in launch, "Binder button"
+            assert (f"https://colab.research.google.com/github/{owner_repo}/"
+                    f"blob/main/book/{nb.name}") in launch, "Colab button"
+
+
+TOY_CONFIG = """title: toy
+only_build_toc_files: true
+exclude_patterns: [_build]
+execute:
+  execute_notebooks: "off"
+repository:
+  url: {url}
+  path_to_book: ""
+  branch: main
+launch_buttons:
+  notebook_interface: jupyterlab
+  binderhub_url: https://mybinder.org
+  colab_url: https://colab.research.google.com
+html:
+  use_download_button: true
+sphinx:
+  local_extensions:
+    book_ext: {scripts}
+  extra_extensions: [sphinx.ext.autodoc]
+"""
+
+
+def _toy_book(tmp_path, url):
+    """A one-notebook book with this repository's book_ext and ``repository.url``."""
+    import json
+    import subprocess
+    import sys
+
+    (tmp_path / "_config.yml").write_text(TOY_CONFIG.format(url=url, scripts=ROOT / "scripts"))
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n- file: ch\n")
+    (tmp_path / "index.md").write_text("# Toy\n\nA page.\n")
+    nb = {"cells": [{"cell_type": "markdown", "id": "a", "metadata": {}, "source": ["# Chapter\n"]}],
+          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                      "language": "python"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "ch.ipynb").write_text(json.dumps(nb))
+    exe = pathlib.Path(sys.executable).with_name("jupyter-book")
+    return subprocess.run([str(exe), "build", str(tmp_path), "-W"], capture_output=True,
+                          text=True, timeout=300), tmp_path / "_build" / "html" / "ch.html"
+
+
+def test_setting_repository_url_turns_every_button_on(tmp_path):
+    proc, page = _toy_book(tmp_path, '"https://github.com/someone/lr-book"')
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    text = page.read_text()
+    assert 'href="https://github.com/someone/lr-book"' in text, "repository button"
+    assert "https://github.com/someone/lr-book/issues/new" in text, "issues button"
+    assert "https://mybinder.org/v2/gh/someone/lr-book/main?urlpath=lab/tree/ch.ipynb" in text
+    assert "https://colab.research.google.com/github/someone/lr-book/blob/main/ch.ipynb" in text
+
+
+def test_unset_repository_url_hides_every_button(tmp_path):
+    proc, page = _toy_book(tmp_path, '""')
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    text = page.read_text()
+    for gone in ("github.com", "mybinder.org", "colab.research.google.com", "issues/new"):
+        assert gone not in text, gone
+    assert "_sources/ch.ipynb" in text, "download button"
+
+
+def test_a_placeholder_repository_url_stops_the_build(tmp_path):
+    proc, _ = _toy_book(tmp_path, "https://github.com/lrtutor/learning-rate-book")
+    assert proc.returncode != 0
+    assert "placeholder" in proc.stdout + proc.stderr
+
+
+def test_binder_builds_the_pinned_environment_with_lrtutor():
+    """repo2docker: binder/requirements.txt reuses the pins, postBuild installs lrtutor."""
+    binder = ROOT / "binder"
+    requirements = [line.strip() for line in (binder / "requirements.txt").read_text().splitlines()
+                    if line.strip() and not line.startswith("#")]
+    assert requirements == ["-r ../requirements.txt"]
+    post = (binder / "postBuild").read_text()
+    assert post.startswith("#!/bin/bash") and re.search(r"pip install .*-e \.$", post, re.M)
+    assert (binder / "postBuild").stat().st_mode & 0o111, "postBuild must be executable"
+    assert (binder / "runtime.txt").read_text().strip() == "python-3.11"
 
 
 @pytest.mark.book

@@ -12,6 +12,13 @@ every internal link and fragment resolves; widget views and static explorers
 render; title, left navigation and in-page table of contents are present.
 A full-page screenshot of each page is saved to ``_build/screenshots/``.
 
+Accessibility and layout: axe-core (pinned in js/package-lock.json, injected
+from js/node_modules, never shipped with the book) finds no serious or
+critical violation on any page; every widget control and animation control is
+reachable and operable from the keyboard; at a phone's width (375 px) no page
+scrolls sideways and every figure fits; in the dark colour mode figures keep a
+light background (their dark ink stays legible).
+
 Set ``LRTUTOR_BOOK_HTML=/path/to/html`` to test an existing build instead.
 """
 
@@ -47,6 +54,16 @@ ALLOWED_CONSOLE = [
 RAW_TEX = re.compile(r"\$\$|\\frac|\\begin\{|\\end\{|\\\(|\\\[")
 
 pytestmark = pytest.mark.book
+
+# axe-core, installed by scripts/setup.sh (npm ci in js/) and injected into each page.
+AXE = ROOT / "js" / "node_modules" / "axe-core" / "axe.min.js"
+# axe findings at these levels fail a page ("moderate" and "minor" are reported by
+# bench tools, not here).
+AXE_FAILING = ("serious", "critical")
+# axe rules switched off, each with its reason. Keep this short.
+AXE_DISABLED = {
+    # (none yet)
+}
 
 
 # The book checked: this repository, or another copy's <book>/_build/html.
@@ -298,9 +315,29 @@ def test_page_in_browser(browser_context, server, html_dir, entry):
         # 7. Every internal link and fragment resolves.
         problems += check_links(page, server, html_dir, path)
 
+        # 8. Accessibility: no serious or critical axe-core violation.
+        problems += [f"axe: {v}" for v in axe_violations(page)]
+
         assert not problems, f"{path}:\n  " + "\n  ".join(problems)
     finally:
         page.close()
+
+
+def axe_violations(page):
+    """Serious and critical axe-core violations of the page, one line each."""
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} missing: scripts/setup.sh installs it (npm ci in js/)")
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("""async (disabled) => {
+        const rules = Object.fromEntries(disabled.map(r => [r, {enabled: false}]));
+        const result = await axe.run(document, {resultTypes: ['violations'], rules});
+        return result.violations.map(v => ({
+            id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5),
+            count: v.nodes.length}));
+    }""", list(AXE_DISABLED))
+    return [f"{v['impact']} {v['id']} ({v['help']}) on {v['count']} element(s), e.g. {v['nodes']}"
+            for v in found if v["impact"] in AXE_FAILING]
 
 
 @functools.lru_cache(maxsize=None)
@@ -414,5 +451,106 @@ def test_chapter_works_from_disk(browser_context, html_dir):
             page.wait_for_function(
                 "n => document.querySelectorAll('.jupyter-widgets').length >= n", arg=views)
         assert not log.errors and not log.failed and not log.external, (log.errors, log.failed, log.external)
+    finally:
+        page.close()
+
+
+# ---------------------------------------------------------------------------
+# Phones, keyboards and the dark colour mode
+
+PHONE = {"width": 375, "height": 800}
+
+
+@pytest.mark.parametrize("entry", PAGES)
+def test_page_fits_a_phone(browser_context, server, entry):
+    """At 375 px no page scrolls sideways, and every figure fits the screen."""
+    page = browser_context.new_page()
+    page.set_viewport_size(PHONE)
+    try:
+        page.goto(f"{server}/{entry}.html", wait_until="load")
+        page.wait_for_load_state("networkidle")
+        layout = page.evaluate("""() => ({
+            scroll: document.scrollingElement.scrollWidth,
+            client: document.scrollingElement.clientWidth,
+            wide: Array.from(document.querySelectorAll('main img')).filter(
+                i => i.offsetParent && i.getBoundingClientRect().right > innerWidth + 1)
+                .map(i => (i.alt || i.src).slice(0, 60)),
+        })""")
+        assert layout["scroll"] <= layout["client"], (
+            f"{entry}: the page scrolls sideways at 375 px ({layout['scroll']} > {layout['client']})")
+        assert layout["wide"] == [], f"{entry}: figures wider than the screen: {layout['wide'][:3]}"
+    finally:
+        page.close()
+
+
+def _chapters():
+    return [e for e in PAGES if (BOOK_SOURCES / f"{pathlib.PurePath(e).name}.ipynb").exists()]
+
+
+@pytest.mark.parametrize("entry", _chapters())
+def test_widgets_work_from_the_keyboard(browser_context, server, entry):
+    """Every control of the explorers and their animations is reached with Tab and moved with keys."""
+    page, _ = open_page(browser_context, server, f"{entry}.html")
+    try:
+        views = page.evaluate(WIDGETS)["views"]
+        page.wait_for_function("n => document.querySelectorAll('.jupyter-widgets').length >= n",
+                               arg=views, timeout=20_000)
+        controls = page.evaluate("""() => Array.from(document.querySelectorAll(
+                '.jupyter-widgets [role=slider], .jupyter-widgets select, .jupyter-widgets button,'
+                + ' .jupyter-widgets input, div.animation input, div.animation button'))
+            .map(e => ({tag: e.tagName, tab: e.tabIndex, disabled: !!e.disabled,
+                        name: (e.getAttribute('aria-label') || e.title || e.textContent
+                               || (e.labels && e.labels[0] && e.labels[0].textContent) || '').trim()}))""")
+        assert controls, f"{entry}: no controls found"
+        unreachable = [c for c in controls if c["tab"] < 0 and not c["disabled"]]
+        nameless = [c for c in controls if not c["name"]]
+        assert not unreachable, f"{entry}: controls not reachable with Tab: {unreachable[:3]}"
+        assert not nameless, f"{entry}: controls without a name: {nameless[:3]}"
+        # Each slider handle moves with the arrow keys.
+        handles = page.locator(".jupyter-widgets [role=slider]")
+        for i in range(handles.count()):
+            handle = handles.nth(i)
+            before = handle.get_attribute("aria-valuenow")
+            handle.focus()
+            key = "ArrowLeft" if before == handle.get_attribute("aria-valuemax") else "ArrowRight"
+            page.keyboard.press(key)
+            assert handle.get_attribute("aria-valuenow") != before, (
+                f"{entry}: slider {handle.get_attribute('aria-label')!r} did not move with {key}")
+        # The animations' scrub sliders step with the arrow keys and change the frame.
+        for anim in page.locator("div.animation").all():
+            slider, img = anim.locator("input[type=range]"), anim.locator("img")
+            src = img.get_attribute("src")
+            slider.focus()
+            page.keyboard.press("ArrowRight")
+            assert img.get_attribute("src") != src, f"{entry}: animation frame did not change"
+    finally:
+        page.close()
+
+
+def test_figures_stay_legible_in_dark_mode(browser_context, server):
+    """In the dark colour mode every figure keeps a light ground under its dark ink."""
+    chapters = _chapters()
+    assert chapters
+    page, _ = open_page(browser_context, server, f"{chapters[0]}.html")
+    try:
+        page.evaluate("() => { document.documentElement.dataset.theme = 'dark';"
+                      " document.documentElement.dataset.mode = 'dark'; }")
+        grounds = page.evaluate("""() => Array.from(document.querySelectorAll(
+                'main figure img, main .cell_output img, main div.animation img'))
+            .filter(i => i.complete && i.naturalWidth > 0).map(i => {
+                const c = document.createElement('canvas');
+                c.width = i.naturalWidth; c.height = i.naturalHeight;
+                const ctx = c.getContext('2d');
+                ctx.drawImage(i, 0, 0);
+                const [r, g, b, a] = ctx.getImageData(1, 1, 1, 1).data;   // the corner: ground
+                const bg = getComputedStyle(i).backgroundColor;
+                return {alt: (i.alt || '').slice(0, 50), r, g, b, a, bg};
+            })""")
+        assert grounds
+        page_bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        dark = [g for g in grounds
+                if not ((g["a"] == 255 and min(g["r"], g["g"], g["b"]) > 200)
+                        or g["bg"] in ("rgb(255, 255, 255)", "rgba(255, 255, 255, 1)"))]
+        assert dark == [], f"figures on the dark page ({page_bg}) without a light ground: {dark[:3]}"
     finally:
         page.close()

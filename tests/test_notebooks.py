@@ -33,11 +33,67 @@ def test_notebook_is_a_clean_run(path):
             assert "image/svg+xml" not in out.get("data", {}), "use PNG figures"
 
 
+def _set_repository():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("set_repository", ROOT / "scripts" / "set_repository.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_first_cell_installs_lrtutor_on_colab_only(path):
+    """The hidden first cell installs lrtutor from repository.url on Colab, nothing elsewhere."""
+    repo = _set_repository()
+    url = repo.read_url()
+    cell = json.loads(path.read_text())["cells"][0]
+    assert cell["cell_type"] == "code" and cell["metadata"].get("tags") == ["remove-cell"]
+    source = "".join(cell["source"])
+    assert source == repo.colab_cell_source(url), (
+        "first cell differs from the Colab cell for _config.yml's repository.url: "
+        "run scripts/set_repository.py")
+    assert cell["outputs"] == []
+    # It does nothing here: run it as it is, with and without a fake Colab.
+    import sys
+    namespace = {}
+    exec(compile(source, path.name, "exec"), namespace)      # not on Colab: no effect
+    assert set(namespace) - {"__builtins__"} == {"sys"}
+    calls = []
+    fake = type(sys)("google.colab")
+    import subprocess
+    real_run = subprocess.run
+    sys.modules["google.colab"] = fake
+    subprocess.run = lambda cmd, **kw: calls.append(cmd)
+    try:
+        if url:
+            exec(compile(source, path.name, "exec"), {})
+            assert calls and calls[0][1:5] == ["-m", "pip", "install", "--quiet"]
+            assert calls[0][-1] == f"lrtutor[widgets] @ git+{url}"
+        else:                                               # unset: say so, install nothing
+            with pytest.raises(RuntimeError, match="repository.url"):
+                exec(compile(source, path.name, "exec"), {})
+            assert calls == []
+    finally:
+        del sys.modules["google.colab"]
+        subprocess.run = real_run
+
+
+def test_set_repository_rejects_placeholders_and_non_github():
+    repo = _set_repository()
+    assert repo.check_url("") == ""
+    assert repo.check_url("https://github.com/someone/lr-book.git/") == "https://github.com/someone/lr-book"
+    for bad in ("https://github.com/lrtutor/learning-rate-book", "https://example.com/x/y",
+                "https://gitlab.com/a/b", "github.com/a/b", "https://github.com/OWNER/REPO"):
+        with pytest.raises(ValueError, match="repository url"):
+            repo.check_url(bad)
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_structure(path):
     nb = json.loads(path.read_text())
-    first = "".join(nb["cells"][0]["source"])
-    assert nb["cells"][0]["cell_type"] == "markdown"
+    # cell 0 is the hidden Colab cell (test above); the chapter starts at cell 1
+    first = "".join(nb["cells"][1]["source"])
+    assert nb["cells"][1]["cell_type"] == "markdown"
     assert len(re.findall(r"^# ", "".join(
         "".join(c["source"]) + "\n" for c in nb["cells"] if c["cell_type"] == "markdown"),
         flags=re.M)) == 1, "exactly one H1 title"
@@ -60,6 +116,9 @@ def test_every_captioned_figure_has_its_image(path):
             assert len(pngs) == 1, f"figure {figure.get('name')} has {len(pngs)} images"
             alt = cell["metadata"]["mystnb"].get("image", {}).get("alt", "")
             assert alt.strip(), f"figure {figure.get('name')} has no alt text"
+            # alt says what the figure shows: a sentence, not a file name or a label
+            assert len(alt.split()) >= 8 and not re.search(r"\.(png|jpe?g|svg|gif)\b", alt), (
+                f"figure {figure.get('name')}: alt text {alt!r} does not describe the figure")
             assert figure.get("caption", "").strip(), f"figure {figure.get('name')} has no caption"
 
 
