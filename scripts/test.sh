@@ -1,21 +1,31 @@
 #!/usr/bin/env bash
 # Install everything and run every test: unit tests, property tests, doctests,
-# nbval on every chapter notebook, the strict book build and the browser tests
-# of the built book, and JupyterLab driven in a browser.
+# nbval on every chapter notebook, JupyterLab driven in a browser, the strict
+# book build and the browser tests of the built book.
 #
-# One pytest run on both cores (pytest-xdist): each test file, doctest module
-# and notebook is one unit of work, and the book build with the tests of the
-# built book is one unit, handed out first (tests/conftest.py). Any failure in
-# any unit fails the run. Set LRTUTOR_TEST_WORKERS=0 for a single process.
+# Two groups run at once, one per core: the book (tests/test_book.py and
+# tests/test_browser.py: the strict build, then every page in Chromium) and
+# everything else. The book group's report follows the other's; the command
+# fails if either group fails. Set LRTUTOR_TEST_SERIAL=1 for one process.
 # Usage: bash scripts/test.sh [extra pytest arguments]
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 echo "== running the tests"
-workers=${LRTUTOR_TEST_WORKERS:-2}
-if [ "$workers" = "0" ]; then
-    parallel=()
-else
-    parallel=(-n "$workers" --dist loadgroup)
+BOOK_TESTS=(tests/test_book.py tests/test_browser.py)
+OTHERS=(tests lrtutor book --ignore=tests/test_book.py --ignore=tests/test_browser.py
+        --doctest-modules --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg)
+if [ -n "${LRTUTOR_TEST_SERIAL:-}" ]; then
+    exec python -m pytest "${BOOK_TESTS[@]}" "${OTHERS[@]}" "$@"
 fi
-exec python -m pytest tests lrtutor book \
-    --doctest-modules --nbval --nbval-current-env \
-    --nbval-sanitize-with nbval_sanitize.cfg "${parallel[@]}" "$@"
+book_log=$(mktemp)
+trap 'rm -f "$book_log"' EXIT
+python -m pytest "${BOOK_TESTS[@]}" "$@" >"$book_log" 2>&1 &
+book_pid=$!
+echo "== group 1 of 2: unit and property tests, doctests, nbval, JupyterLab"
+others_status=0
+python -m pytest "${OTHERS[@]}" "$@" || others_status=$?
+book_status=0
+wait "$book_pid" || book_status=$?
+echo "== group 2 of 2: the strict book build and the browser tests"
+cat "$book_log"
+echo "== exit status: group 1 $others_status, group 2 $book_status"
+[ "$others_status" -eq 0 ] && [ "$book_status" -eq 0 ]
