@@ -568,3 +568,93 @@ def update_ratio(problem, x_before, x_after):
 
             num, den = weight_norms(delta), weight_norms(before)
         return np.where(num == 0, 0.0, num / den)
+
+
+# --------------------------------------------------------------------------
+# network_rates: how forgiving a learning rate is (chapter "A fixed rate on a network")
+# --------------------------------------------------------------------------
+
+__all__ += ["rate_window"]
+
+
+def rate_window(lrs, values, factor=1.5):
+    r"""The grid rates whose final loss is within a factor of the best: a U-curve's width.
+
+    .. math::
+
+        i^\ast = \arg\min_i f_i, \qquad
+        [\eta_{\mathrm{lo}}, \eta_{\mathrm{hi}}] = \text{the longest run of
+        consecutive grid rates } \eta_i \ni \eta_{i^\ast} \text{ with }
+        f_i \le c\, f_{i^\ast},
+
+    where :math:`\eta_i` are ``lrs`` (increasing), :math:`f_i` the values
+    measured at them (a final loss, or an error rate ``1 - accuracy``) and
+    :math:`c` is ``factor``. The width of the window in decades,
+    :math:`\log_{10}(\eta_{\mathrm{hi}}/\eta_{\mathrm{lo}})`, says how far the
+    rate may miss the best one before the result gets worse by more than the
+    factor (Wortsman et al., 2023, summarise the same curve differently, by
+    the mean excess loss over a range of rates). The window is taken on the
+    grid, without interpolation, and
+    it is contiguous: a rate beyond a bad one does not count, so a run that
+    diverged (a NaN or infinite value) ends the window.
+
+    Parameters
+    ----------
+    lrs : array_like, shape (R,)
+        Strictly increasing positive rates.
+    values : array_like, shape (R, ...)
+        Values at each rate, the rate axis first; further axes (seeds, say)
+        give one window each. Non-finite entries count as diverged.
+    factor : float >= 1, default 1.5
+        :math:`c`.
+
+    Returns
+    -------
+    (low, high) : floats, or arrays of shape ``values.shape[1:]``
+        The ends of each window, NaN where no value is finite (every rate
+        diverged). ``low == high`` when no neighbour is within the factor.
+
+    Raises
+    ------
+    ValueError
+        If ``lrs`` is not strictly increasing and positive, ``values`` does
+        not have ``R`` rows, a finite value is negative, or ``factor < 1``.
+
+    Examples
+    --------
+    >>> lrs = [0.01, 0.1, 1.0, 10.0]
+    >>> [float(v) for v in rate_window(lrs, [2.0, 1.0, 1.4, np.nan])]
+    [0.1, 1.0]
+    >>> [float(v) for v in rate_window(lrs, [1.2, 1.0, 9.0, 1.1], factor=1.5)]
+    [0.01, 0.1]
+    """
+    rates = check_array("lrs", lrs, ndim=1, low=0, low_op=">")
+    if rates.size == 0 or np.any(np.diff(rates) <= 0):
+        raise ValueError("lrs must be a non-empty, strictly increasing array of rates, "
+                         f"got {rates!r}")
+    vals = check_array("values", values, finite=False)
+    if vals.ndim == 0 or vals.shape[0] != rates.size:
+        raise ValueError(f"values must have shape ({rates.size}, ...), one row per rate, "
+                         f"got shape {vals.shape}")
+    factor = check_real("factor", factor, low=1)
+    if np.any(np.isfinite(vals) & (vals < 0)):
+        raise ValueError("values must be >= 0 where finite (losses or error rates)")
+    flat = vals.reshape(rates.size, -1)
+    low = np.full(flat.shape[1], np.nan)
+    high = low.copy()
+    for j in range(flat.shape[1]):
+        col = np.where(np.isfinite(flat[:, j]), flat[:, j], np.inf)
+        if not np.isfinite(col).any():
+            continue
+        best = int(np.argmin(col))
+        inside = col <= factor * col[best]
+        lo = hi = best
+        while lo > 0 and inside[lo - 1]:
+            lo -= 1
+        while hi < rates.size - 1 and inside[hi + 1]:
+            hi += 1
+        low[j], high[j] = rates[lo], rates[hi]
+    shape = vals.shape[1:]
+    if not shape:
+        return float(low[0]), float(high[0])
+    return low.reshape(shape), high.reshape(shape)

@@ -86,12 +86,7 @@ def plot_band(ax, x, runs, *, label=None, color=None, quantiles=(10, 90), axis=-
     if values.shape[:-1] != x.shape:
         raise ValueError(f"runs must have {x.shape[0]} points along the non-seed axis "
                          f"to match x, got shape {np.shape(runs)} (seed axis {axis})")
-    seen = ~np.all(np.isnan(values), axis=-1)
-    med = np.full(x.shape, np.nan)
-    low, high = med.copy(), med.copy()
-    if seen.any():
-        med[seen] = np.nanmedian(values[seen], axis=-1)
-        low[seen], high[seen] = np.nanpercentile(values[seen], quantiles, axis=-1)
+    med, low, high = band_stats(values, quantiles=quantiles)
     (line,) = ax.plot(x, med, label=label, color=color, **line_kwargs)
     band = ax.fill_between(x, low, high, color=line.get_color(), alpha=alpha, linewidth=0)
     return line, band
@@ -804,3 +799,399 @@ def shade_negative(ax, t, eta, shade=None, **kwargs):
     else:
         shade.set_data(t, eta, 0.0, where=where)
     return shade
+
+
+# --- network_rates ---
+# Figures of the chapter "A fixed rate on a network" (book/network_rates.ipynb)
+# and its explorer (lrtutor.widgets.NetworkRateExplorer).
+
+__all__ += ["band_stats", "update_band", "plot_u_curve"]
+
+
+def band_stats(runs, *, quantiles=(10, 90), axis=-1):
+    r"""The median and the percentile band over seeds that :func:`plot_band` draws.
+
+    For each point, over the seed axis ``axis`` of ``runs``: the median and
+    the ``quantiles`` percentiles of the runs that are not NaN (diverged runs
+    are left out); NaN where every run is NaN. No warning is emitted.
+
+    Returns
+    -------
+    (median, low, high) : arrays of the shape of ``runs`` without ``axis``
+    """
+    values = np.moveaxis(np.asarray(runs, dtype=float), axis, -1)
+    seen = ~np.all(np.isnan(values), axis=-1)
+    med = np.full(values.shape[:-1], np.nan)
+    low, high = med.copy(), med.copy()
+    if seen.any():
+        med[seen] = np.nanmedian(values[seen], axis=-1)
+        low[seen], high[seen] = np.nanpercentile(values[seen], quantiles, axis=-1)
+    return med, low, high
+
+
+def update_band(line, band, x, runs, *, quantiles=(10, 90), axis=-1):
+    """Replace the data of a median ``line`` and its ``band`` (from :func:`plot_band`).
+
+    What an explorer does on every move: the same statistics as
+    :func:`band_stats`, drawn into the existing artists. Returns
+    ``(median, low, high)``.
+    """
+    x = np.asarray(x, dtype=float)
+    med, low, high = band_stats(runs, quantiles=quantiles, axis=axis)
+    if med.shape != x.shape:
+        raise ValueError(f"runs must have {x.shape[0]} points along the non-seed axis "
+                         f"to match x, got shape {np.shape(runs)} (seed axis {axis})")
+    line.set_data(x, med)
+    band.set_data(x, low, high, where=np.isfinite(low) & np.isfinite(high))
+    return med, low, high
+
+
+def plot_u_curve(ax, lrs, runs, *, label=None, color=None, window=None,
+                 quantiles=(10, 90), marker="o", diverged_label=None, **line_kwargs):
+    r"""A final loss (or error) against the learning rate: the U-curve, over seeds.
+
+    Draws the median over seeds of ``runs[i, s]`` (rate ``lrs[i]``, seed
+    ``s``) with a percentile band on log-log axes (:func:`plot_band`), and
+    marks each rate at which *every* seed diverged (all NaN) with a cross at
+    the bottom of the axes, where no data can be hidden under it (in black,
+    legend entry ``diverged_label``, so that several curves share one). ``window``
+    = ``(low, high)`` shades that range of rates (a
+    :func:`lrtutor.diagnostics.rate_window`) in the line's colour.
+
+    Returns
+    -------
+    (line, band, crosses, span) : the artists (``crosses`` and ``span`` may be
+    None when nothing diverged or no window is given).
+    """
+    import matplotlib.transforms as mtransforms
+
+    lrs = np.asarray(lrs, dtype=float)
+    values = np.asarray(runs, dtype=float)
+    line, band = plot_band(ax, lrs, values, label=label, color=color,
+                           quantiles=quantiles, marker=marker, markersize=4,
+                           **line_kwargs)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    dead = np.all(np.isnan(values), axis=-1)
+    crosses = None
+    if dead.any():
+        trans = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
+        (crosses,) = ax.plot(lrs[dead], np.full(dead.sum(), 0.04), "x", color="k",
+                             transform=trans, clip_on=False, markersize=7,
+                             label=diverged_label)
+    span = None
+    if window is not None and np.all(np.isfinite(window)):
+        span = ax.axvspan(window[0], window[1], color=line.get_color(), alpha=0.08,
+                          linewidth=0, zorder=0.5)
+    return line, band, crosses, span
+
+
+# --- loss spikes ---
+# Figures of the chapter "Loss spikes, clipping and what to watch" (book/loss_spikes)
+# and its explorer (lrtutor.widgets.ClipExplorer).
+
+__all__ += ["positive_or_nan", "plot_spike_logs", "plot_update_ratios"]
+
+
+def positive_or_nan(values):
+    """``values`` as float64 with every entry that a log axis cannot show (<= 0, inf) NaN.
+
+    A batch loss or a gradient norm can be exactly 0 (a mini-batch fitted to
+    the last bit) and a diverged run leaves NaN; matplotlib would drop the
+    non-positive points of a log axis anyway, this makes it explicit.
+
+    >>> positive_or_nan([1.0, 0.0, -2.0, np.inf, 3.0]).tolist()
+    [1.0, nan, nan, nan, 3.0]
+    """
+    v = np.array(values, dtype=np.float64)
+    v[~(np.isfinite(v) & (v > 0))] = np.nan
+    return v
+
+
+def plot_spike_logs(axes, steps, batch_losses, grad_norms, *, label=None, color=None,
+                    clip_norm=None, **line_kwargs):
+    r"""The two logs of a training run: batch loss and gradient norm against the step.
+
+    ``axes`` is a pair ``(ax_loss, ax_norm)``. One run (1-D arrays) is drawn
+    as lines; several seeds (2-D arrays of shape ``(T, seeds)``, e.g. one
+    column of :attr:`lrtutor.train.Trace.batch_losses`) as the median and
+    a 10-90 % band (:func:`plot_band`). Both axes are logarithmic and
+    entries that a log axis cannot show are left out
+    (:func:`positive_or_nan`). ``clip_norm`` adds a dashed horizontal line
+    at the clipping threshold :math:`c` on the norm axis.
+
+    Returns
+    -------
+    list
+        ``[loss_line, norm_line]`` for one run, ``[(line, band), (line,
+        band)]`` for several, followed by the threshold line if drawn.
+    """
+    ax_loss, ax_norm = axes
+    steps = np.asarray(steps, dtype=np.float64)
+    out = []
+    for ax, values in ((ax_loss, batch_losses), (ax_norm, grad_norms)):
+        values = positive_or_nan(values)
+        if values.ndim == 1:
+            (line,) = ax.plot(steps, values, label=label, color=color, **line_kwargs)
+            out.append(line)
+        elif values.ndim == 2:
+            out.append(plot_band(ax, steps, values, label=label, color=color,
+                                 **line_kwargs))
+        else:
+            raise ValueError("batch_losses and grad_norms must have shape (T,) or "
+                             f"(T, seeds), got shape {values.shape}")
+        ax.set_yscale("log")
+        ax.set_xlabel("step $t$")
+    ax_loss.set_ylabel(r"batch loss $f_{B_t}(\theta_t)$")
+    ax_norm.set_ylabel(r"gradient norm $\|g_t\|$")
+    if clip_norm is not None:
+        out.append(ax_norm.axhline(clip_norm, color="0.3", linestyle="--", linewidth=1,
+                                   label=f"threshold $c$ = {clip_norm:.3g}"))
+    return out
+
+
+def plot_update_ratios(ax, rates, ratios, *, layer_labels=None, reference=1e-3,
+                       marker="o", **line_kwargs):
+    r"""Update-to-weight ratio against the learning rate, one curve per layer.
+
+    ``ratios`` has shape ``(R, seeds, L)``: for each of the ``R`` rates, each
+    seed and each of the ``L`` layers one summary of
+    :attr:`lrtutor.train.Trace.update_ratios` (its median over the steps,
+    say). Each layer is drawn as the median over seeds with a 10-90 % band
+    (:func:`plot_band`), on log-log axes; ``reference`` draws the rule of
+    thumb :math:`\lVert\Delta W\rVert/\lVert W\rVert \approx 10^{-3}` as a
+    dotted line (``None`` leaves it out). Returns the ``(line, band)`` pairs.
+    """
+    rates = np.asarray(rates, dtype=np.float64)
+    ratios = np.asarray(ratios, dtype=np.float64)
+    if ratios.ndim != 3 or ratios.shape[0] != rates.size:
+        raise ValueError(f"ratios must have shape ({rates.size}, seeds, layers) to match "
+                         f"rates, got shape {ratios.shape}")
+    layers = ratios.shape[-1]
+    if layer_labels is None:
+        layer_labels = [f"layer {i + 1}" for i in range(layers)]
+    if len(layer_labels) != layers:
+        raise ValueError(f"layer_labels must have {layers} entries, got {len(layer_labels)}")
+    out = [plot_band(ax, rates, positive_or_nan(ratios[..., i]), label=lab, marker=marker,
+                     **line_kwargs)
+           for i, lab in enumerate(layer_labels)]
+    if reference is not None:
+        ax.axhline(reference, color="0.3", linestyle=":", linewidth=1.2,
+                   label=f"rule of thumb {reference:g}")
+    ax.set(xscale="log", yscale="log", xlabel=r"learning rate $\eta$",
+           ylabel=r"$\|\Delta W_l\| / \|W_l\|$")
+    return out
+
+
+# --- edge of stability ---
+# Figures of the chapter "The edge of stability" (book/edge_of_stability.ipynb)
+# and its explorer (lrtutor.widgets.EdgeOfStabilityExplorer).
+
+__all__ += ["plot_sharpness", "update_sharpness"]
+
+
+def _sharpness_stats(steps, runs, quantiles):
+    """``steps`` and the median, low and high of ``runs`` (shape (E,) or (E, S))."""
+    steps = np.asarray(steps, dtype=float)
+    values = np.asarray(runs, dtype=float)
+    if values.ndim == 1:
+        values = values[:, None]
+    if steps.ndim != 1 or values.ndim != 2 or values.shape[0] != steps.size:
+        raise ValueError(f"runs must have shape ({steps.size},) or ({steps.size}, seeds) to "
+                         f"match steps, got shape {np.shape(runs)}")
+    return (steps,) + band_stats(values, quantiles=quantiles)
+
+
+def plot_sharpness(ax, steps, runs, eta, *, color=None, label=None, quantiles=(10, 90),
+                   ref_label=None):
+    r"""The sharpness :math:`\lambda_{\max}(\theta_t)` against the step, and the line :math:`2/\eta`.
+
+    Draws the median over seeds of ``runs`` (shape ``(E,)`` for one run or
+    ``(E, S)`` for ``S`` seeds, measured at ``steps``) with a percentile band
+    (as :func:`plot_band`; NaN entries, runs that diverged, are left out), and
+    a dashed horizontal line at :math:`2/\eta` in the same colour: the
+    stability limit of gradient descent on a quadratic with that curvature.
+    The line is drawn under the data (lower ``zorder``) so it never hides it.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    steps : array_like, shape (E,)
+    runs : array_like, shape (E,) or (E, S)
+    eta : float > 0
+        The learning rate :math:`\eta`.
+    color, label : optional
+        Of the median line; ``ref_label`` labels the :math:`2/\eta` line.
+    quantiles : (float, float)
+
+    Returns
+    -------
+    (line, band, ref) : the median's ``Line2D``, the band's collection and the
+    reference ``Line2D``; pass them to :func:`update_sharpness` to redraw.
+    """
+    eta = float(eta)
+    if not np.isfinite(eta) or eta <= 0:
+        raise ValueError(f"eta must be a finite number > 0, got {eta!r}")
+    x, med, low, high = _sharpness_stats(steps, runs, quantiles)
+    (line,) = ax.plot(x, med, color=color, label=label, zorder=2.2, marker=".",
+                      markersize=4)
+    band = ax.fill_between(x, low, high, color=line.get_color(), alpha=0.25,
+                           linewidth=0, zorder=2.1)
+    ref = ax.axhline(2.0 / eta, color=line.get_color(), linestyle="--", linewidth=1.0,
+                     zorder=1.9, label=ref_label)
+    return line, band, ref
+
+
+def update_sharpness(artists, steps, runs, eta, *, quantiles=(10, 90)):
+    r"""Redraw the artists of :func:`plot_sharpness` with new data and rate.
+
+    Returns ``(median, low, high)``, the values drawn (NaN where every run is
+    NaN): what an explorer does on every move.
+    """
+    eta = float(eta)
+    if not np.isfinite(eta) or eta <= 0:
+        raise ValueError(f"eta must be a finite number > 0, got {eta!r}")
+    line, band, ref = artists
+    x, med, low, high = _sharpness_stats(steps, runs, quantiles)
+    line.set_data(x, med)
+    band.set_data(x, low, high, where=np.isfinite(low) & np.isfinite(high))
+    ref.set_ydata([2.0 / eta, 2.0 / eta])
+    return med, low, high
+
+
+# --- batch_size ---
+# Figures of the chapter "Batch size and the learning rate" and of its explorer
+# (lrtutor.widgets.BatchSizeExplorer).
+
+__all__ += ["scaling_rule", "plot_loss_vs_rate", "plot_best_rates", "plot_steps_to_target"]
+
+
+def scaling_rule(batch_sizes, anchor_size, anchor_rate, power):
+    r"""The rate a power-law scaling rule gives at each batch size.
+
+    .. math:: \eta(B) = \eta(B_0)\,\Bigl(\frac{B}{B_0}\Bigr)^{\alpha},
+
+    where :math:`B_0` is ``anchor_size``, :math:`\eta(B_0)` is
+    ``anchor_rate`` and :math:`\alpha` is ``power``: 1 for the linear rule,
+    1/2 for the square-root rule.
+
+    >>> scaling_rule([8, 32, 128], 8, 0.1, 0.5).round(6).tolist()
+    [0.1, 0.2, 0.4]
+    """
+    sizes = np.asarray(batch_sizes, dtype=float)
+    return anchor_rate * (sizes / anchor_size) ** power
+
+
+def plot_loss_vs_rate(ax, lrs, losses, *, best=None, label=None, color=None,
+                      diverged_label=None):
+    r"""The U-curve of :func:`plot_u_curve` with the best rate marked on it.
+
+    ``losses`` has shape ``(R, S)``: one row per rate of ``lrs``, one column
+    per seed (NaN for a run that diverged; a rate where every seed diverged
+    gets a cross at the bottom). ``best`` (a rate, e.g. from
+    :func:`lrtutor.train.best_rate`) is marked with a triangle on the median
+    curve, interpolated in log-log coordinates; NaN or None marks nothing.
+
+    Returns ``(line, band, crosses, marker)``.
+    """
+    lrs = np.asarray(lrs, dtype=float)
+    line, band, crosses, _ = plot_u_curve(ax, lrs, losses, label=label, color=color,
+                                          diverged_label=diverged_label)
+    (marker,) = ax.plot([], [], linestyle="none", marker="v", markersize=9,
+                        color=line.get_color(), markeredgecolor="k", zorder=3)
+    if best is not None and np.isfinite(best):
+        marker.set_data([best], [_median_at(lrs, np.asarray(losses, dtype=float), best)])
+    return line, band, crosses, marker
+
+
+def _median_at(lrs, losses, rate):
+    """The median curve of ``losses`` (R, S) at ``rate``, interpolated in log-log."""
+    med = band_stats(losses)[0]
+    ok = np.isfinite(med) & (med > 0)
+    return float(np.exp(np.interp(np.log(rate), np.log(lrs[ok]), np.log(med[ok]))))
+
+
+def plot_best_rates(ax, batch_sizes, best, *, low=None, high=None, anchor=0, label=None,
+                    color=None, rules=((1.0, "linear rule", "--"),
+                                       (0.5, "square-root rule", ":"))):
+    r"""Best rate against the batch size in log-log, with scaling rules through one point.
+
+    Draws ``best`` (one rate per batch size) as markers joined by a thin
+    line, optional error bars from ``low`` to ``high`` (e.g. a bootstrap
+    interval), and for each ``(power, name, linestyle)`` of ``rules`` the
+    line :func:`scaling_rule` draws through the measured point
+    ``batch_sizes[anchor]``, in grey.
+
+    Returns a dict of the artists: ``"measured"`` (Line2D), ``"errors"``
+    (the errorbar container, or None) and one Line2D per rule name.
+    """
+    sizes = np.asarray(batch_sizes, dtype=float)
+    best = np.asarray(best, dtype=float)
+    (measured,) = ax.plot(sizes, best, marker="o", color=color, label=label, zorder=3)
+    artists = {"measured": measured, "errors": None}
+    if low is not None and high is not None:
+        yerr = np.stack([best - np.asarray(low, float), np.asarray(high, float) - best])
+        artists["errors"] = ax.errorbar(sizes, best, yerr=yerr, fmt="none",
+                                        ecolor=measured.get_color(), capsize=3, zorder=3)
+    for power, name, style in rules:
+        (artists[name],) = ax.plot(sizes, scaling_rule(sizes, sizes[anchor], best[anchor], power),
+                                   linestyle=style, color="0.35", linewidth=1.2,
+                                   label=name, zorder=2)
+    ax.set(xscale="log", yscale="log", xlabel="batch size $B$",
+           ylabel=r"best rate $\eta^\star(B)$")
+    _batch_ticks(ax, sizes)
+    return artists
+
+
+def _batch_ticks(ax, sizes):
+    """Label a log axis of batch sizes with the sizes themselves, no minor labels."""
+    import matplotlib.ticker as mticker
+
+    ax.xaxis.set_major_locator(mticker.FixedLocator(sizes))
+    ax.xaxis.set_major_formatter(mticker.FixedFormatter([f"{b:g}" for b in sizes]))
+    ax.xaxis.set_minor_locator(mticker.NullLocator())
+
+
+def plot_steps_to_target(axes, batch_sizes, steps, fits, labels, *, low=None, high=None):
+    r"""The steps-examples trade-off: :math:`S` and :math:`E = BS` against :math:`B`.
+
+    ``axes`` is a pair. For each row ``k`` of ``steps`` (shape ``(m, len(batch_sizes))``:
+    the steps to a target at each batch size) the left panel shows the steps
+    :math:`S` and the right one the examples :math:`E = BS`, as markers (with
+    error bars from ``low[k]`` to ``high[k]`` if given), and the model fitted
+    by :func:`lrtutor.train.critical_batch_fit`, ``fits[k] = (S_min, E_min,
+    B_crit)``, as a line: :math:`S = S_{\min} + E_{\min}/B` and
+    :math:`E = E_{\min} + S_{\min} B`. A cross on each fitted line marks
+    :math:`B_{\mathrm{crit}}`, where :math:`S = 2S_{\min}` and :math:`E = 2E_{\min}`.
+
+    Returns the list of measured Line2D, one per row.
+    """
+    sizes = np.asarray(batch_sizes, dtype=float)
+    steps = np.atleast_2d(np.asarray(steps, dtype=float))
+    fine = np.geomspace(sizes[0], sizes[-1], 100)
+    lines = []
+    for k, (row, (s_min, e_min, b_crit), label) in enumerate(zip(steps, fits, labels)):
+        color = f"C{k}"
+        for ax, scale in ((axes[0], 1.0), (axes[1], sizes)):
+            (line,) = ax.plot(sizes, row * scale, marker="o", linestyle="none", color=color,
+                              label=label if ax is axes[0] else None, zorder=3)
+            if low is not None and high is not None:
+                yerr = np.stack([row - low[k], high[k] - row]) * scale
+                ax.errorbar(sizes, row * scale, yerr=yerr, fmt="none", ecolor=color,
+                            capsize=3, zorder=3)
+            if ax is axes[0]:
+                lines.append(line)
+        axes[0].plot(fine, s_min + e_min / fine, color=color, linewidth=1.2, zorder=2)
+        axes[1].plot(fine, e_min + s_min * fine, color=color, linewidth=1.2, zorder=2)
+        if np.isfinite(b_crit) and sizes[0] <= b_crit <= sizes[-1]:
+            axes[0].plot([b_crit], [2 * s_min], marker="X", markersize=9, color=color,
+                         markeredgecolor="k", linestyle="none", zorder=4)
+            axes[1].plot([b_crit], [2 * e_min], marker="X", markersize=9, color=color,
+                         markeredgecolor="k", linestyle="none", zorder=4)
+    axes[0].set(xscale="log", yscale="log", xlabel="batch size $B$",
+                ylabel="steps to the target $S$")
+    axes[1].set(xscale="log", yscale="log", xlabel="batch size $B$",
+                ylabel="examples to the target $E = BS$")
+    for ax in axes[:2]:
+        _batch_ticks(ax, sizes)
+    return lines

@@ -1626,3 +1626,667 @@ class CosineErratumExplorer(Explorer):
 
 EXPLORERS.extend([ValleyExplorer, MomentumPlaneExplorer, OptimizerRaceExplorer,
                   CosineErratumExplorer])
+
+
+# --- network_rates ---
+# Explorer of the chapter "A fixed rate on a network" (book/network_rates.ipynb):
+# a slider over a precomputed rate grid of the digits network.
+
+from lrtutor import data as _data  # noqa: E402
+from lrtutor import network as _network  # noqa: E402
+
+__all__ += ["NetworkRateExplorer"]
+
+
+class NetworkRateExplorer(Explorer):
+    r"""One rate of a grid on the digits network: its curves against the U-curve.
+
+    The runs are computed once, in ``__init__`` (or passed in): a
+    :func:`lrtutor.train.sweep_seeds` trace of an optimizer at ``R`` rates
+    and ``S`` seeds, with the validation loss every epoch. The control
+    ``rate`` selects one grid rate; a move only redraws. Left: the training
+    loss (mean mini-batch loss of each epoch, :func:`lrtutor.train.epoch_losses`)
+    and the validation loss against the epoch, median and 10-90 % band over
+    seeds. Right: the final training and validation losses against the rate
+    (the U-curves, :func:`lrtutor.plotting.plot_u_curve`), with the selected
+    rate marked.
+
+    Parameters
+    ----------
+    lrs : array_like, shape (R,), optional
+        The rates of ``trace``, increasing.
+    trace : Trace, optional
+        Of :func:`lrtutor.train.sweep_seeds`, batch shape ``(R, S)``, with
+        ``validation`` evaluated every ``steps_per_epoch`` steps.
+    steps_per_epoch : int, optional
+    label : str
+        The optimizer's name, for the title.
+
+    Without ``lrs``, ``trace`` and ``steps_per_epoch`` (all three or none),
+    the chapter's runs are made: a 64-32-10 ReLU network
+    (:class:`lrtutor.network.MLP`, cross-entropy) on the digits of
+    :func:`lrtutor.data.load_digits_split`, He initialisation from
+    ``default_rng(0)`` (5 seeds), SGD at 13 rates from :math:`10^{-3}` to 10,
+    10 epochs of mini-batches of 32 (``sampling="epoch"``; seed ``s``
+    shuffles with ``default_rng(100 + s)``).
+
+    Examples
+    --------
+    >>> ex = NetworkRateExplorer()
+    >>> ex.set("rate", 12).message.value.startswith("<b>SGD, η = 10: every seed diverged")
+    True
+    """
+
+    SEEDS, EPOCHS, BATCH, HIDDEN = 5, 10, 32, (32,)
+
+    @classmethod
+    def default_runs(cls):
+        """``(lrs, trace, steps_per_epoch)``: the chapter's SGD grid (see the class)."""
+        split = _data.load_digits_split(seed=0)
+        net = _network.MLP(split.X_train, split.y_train, hidden=cls.HIDDEN)
+        lrs = np.logspace(-3, 1, 13)
+        m = -(-net.n // cls.BATCH)
+        trace = train.sweep_seeds(
+            net, optim.SGD(lr=1.0), lrs, net.init(np.random.default_rng(0), k=cls.SEEDS),
+            cls.EPOCHS * m, rng=[np.random.default_rng(100 + s) for s in range(cls.SEEDS)],
+            batch_size=cls.BATCH, sampling="epoch", record_every=cls.EPOCHS * m,
+            eval_every=m, validation=(split.X_val, split.y_val))
+        return lrs, trace, m
+
+    def __init__(self, lrs=None, trace=None, steps_per_epoch=None, label="SGD"):
+        import ipywidgets as w
+        import matplotlib.pyplot as plt
+
+        given = [a is not None for a in (lrs, trace, steps_per_epoch)]
+        if any(given) and not all(given):
+            raise ValueError("lrs, trace and steps_per_epoch must be given together "
+                             "(or none of them, for the chapter's runs)")
+        if not any(given):
+            lrs, trace, steps_per_epoch = self.default_runs()
+        self.lrs = check_array("lrs", lrs, ndim=1, low=0, low_op=">")
+        if not isinstance(trace, train.Trace):
+            raise TypeError(f"trace must be a Trace of train.sweep_seeds, got "
+                            f"{type(trace).__name__}")
+        if trace.diverged_at.shape[:1] != self.lrs.shape or trace.diverged_at.ndim != 2:
+            raise ValueError(f"trace must have batch shape ({self.lrs.size}, seeds) to match "
+                             f"lrs, got {trace.diverged_at.shape}")
+        if "val_loss" not in trace.evals:
+            raise ValueError("trace must have evals['val_loss'] (run with validation=)")
+        self.label = str(label)
+        m = check_int("steps_per_epoch", steps_per_epoch, low=1, high=trace.steps)
+        self.trace = trace
+        self.train_epochs = train.epoch_losses(trace, m)            # (E, R, S)
+        self.epoch_mid = np.arange(self.train_epochs.shape[0]) + 0.5
+        self.val = trace.evals["val_loss"]                           # (V, R, S)
+        self.val_epochs = trace.eval_steps / m
+        self.final_train = trace.losses[-1]                          # (R, S)
+        self.final_val = self.val[-1]
+        med_val = plotting.band_stats(self.final_val)[0]
+        self.best = int(np.argmin(np.where(np.isfinite(med_val), med_val, np.inf)))
+        self.best_val = float(med_val[self.best])
+        options = [(f"{r:.3g}", i) for i, r in enumerate(self.lrs)]
+        super().__init__({
+            "rate": w.SelectionSlider(options=options, value=self.best, description="η",
+                                      continuous_update=True),
+        })
+        with plt.ioff():
+            self.fig, (self.ax_time, self.ax_rate) = plt.subplots(1, 2, figsize=(9.0, 3.6),
+                                                                  dpi=80)
+            self.fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.84,
+                                     wspace=0.25)
+        ax = self.ax_time
+        ax.set(yscale="log", xlabel="epoch", ylabel="loss", ylim=(1e-3, 1e2),
+               xlim=(0, self.val_epochs[-1]))
+        plotting.sparse_log_ticks(ax)
+        nothing = np.full(self.epoch_mid.shape + (1,), np.nan)
+        self.train_line, self.train_band = plotting.plot_band(
+            ax, self.epoch_mid, nothing, color="C0", label="training (epoch mean)")
+        nothing = np.full(self.val_epochs.shape + (1,), np.nan)
+        self.val_line, self.val_band = plotting.plot_band(
+            ax, self.val_epochs, nothing, color="C1", label="validation")
+        ax.legend(loc="lower left").set_zorder(1.8)
+        ax = self.ax_rate
+        plotting.plot_u_curve(ax, self.lrs, self.final_train, color="C0", label="training")
+        plotting.plot_u_curve(ax, self.lrs, self.final_val, color="C1", label="validation",
+                              diverged_label="every seed diverged")
+        ax.set(xlabel=r"learning rate $\eta$", ylabel="final loss", ylim=(5e-4, 1e2),
+               xlim=(self.lrs[0] / 2, self.lrs[-1] * 2))
+        plotting.sparse_log_ticks(ax)
+        ax.legend(loc="upper right").set_zorder(1.8)
+        self.marker = ax.axvline(self.lrs[self.best], color="0.2", linewidth=1.2,
+                                 linestyle="--")
+        self.title = self.ax_time.set_title(" ", fontsize="small", loc="left")
+        _frame_below(*self.fig.axes)
+        self.animated = [self.train_band, self.val_band, self.train_line, self.val_line,
+                         self.marker, self.title]
+        self.refresh()
+
+    def redraw(self):
+        i = int(self.values["rate"])
+        eta = float(self.lrs[i])
+        plotting.update_band(self.train_line, self.train_band, self.epoch_mid,
+                             self.train_epochs[:, i])
+        plotting.update_band(self.val_line, self.val_band, self.val_epochs, self.val[:, i])
+        self.marker.set_xdata([eta, eta])
+        at = self.trace.diverged_at[i]
+        S = at.size
+        self.title.set_text(f"{self.label}, η = {eta:.3g}: median and 10-90 % band "
+                            f"of {S} seeds")
+        head = f"{self.label}, η = {eta:.3g}: "
+        if np.all(at >= 0):
+            return head + f"every seed diverged (steps {at.min()}-{at.max()})"
+        tr = plotting.band_stats(self.final_train[i])[0]
+        va = plotting.band_stats(self.final_val[i])[0]
+        text = (head + f"final training loss {tr:.2e}, validation loss {va:.3f} "
+                f"(medians), {va / self.best_val:.2f} x the best, "
+                f"at η = {self.lrs[self.best]:.3g}")
+        if np.any(at >= 0):
+            text += f"; {np.count_nonzero(at >= 0)} of {S} seeds diverged"
+        return text
+
+
+EXPLORERS.append(NetworkRateExplorer)
+
+
+# --- loss spikes explorer ---
+# Chapter "Loss spikes, clipping and what to watch" (book/loss_spikes): the digits
+# network trained at a grid of rates with and without clipping by global norm.
+
+from lrtutor import data as _data  # noqa: E402
+from lrtutor import network as _network  # noqa: E402
+
+__all__ += ["ClipExplorer"]
+
+
+class ClipExplorer(Explorer):
+    r"""Loss and gradient-norm logs of the digits network, clipped or not.
+
+    A :class:`lrtutor.network.MLP` with one hidden layer of 64 ReLU units on
+    the digits (:func:`lrtutor.data.load_digits_split`, seed 0), trained by
+    SGD with momentum 0.9 on mini-batches of 32 for ``steps`` updates from one
+    He initialisation (``default_rng(0)``), every run on the same batches
+    (``default_rng(1)``). All runs are computed once, in ``__init__``: one
+    :func:`lrtutor.train.run` per clipping threshold, with the rates of
+    :attr:`RATES` as one batch, so a control move only selects a run.
+
+    Controls: ``eta``, the rate (one of :attr:`RATES`), and ``clip``, the
+    threshold :math:`c` of clipping by global norm (one of :attr:`CLIPS`;
+    0 means no clipping). Left: the batch loss :math:`f_{B_t}(\theta_t)`;
+    right: the gradient norm :math:`\lVert g_t\rVert` before clipping, with
+    :math:`c` dashed. The unclipped run at the same rate is drawn in grey.
+    The message says whether the run diverged, how often clipping was
+    active, and the final training loss and validation accuracy.
+
+    Parameters
+    ----------
+    eta : float, one of RATES
+    clip : float, one of CLIPS (0 for no clipping)
+    steps : int in [10, 1000]
+
+    Examples
+    --------
+    >>> ex = ClipExplorer(eta=1.0, clip=0.0, steps=100)
+    >>> ex.message.value.startswith("<b>η = 1, no clipping: diverged at step")
+    True
+    """
+
+    RATES = (0.01, 0.03, 0.1, 0.3, 1.0)
+    CLIPS = (0.0, 2.0, 1.0, 0.5)
+    #: Lower ends of the loss and norm axes.
+    LOG_FLOORS = (1e-4, 1e-3)
+
+    def __init__(self, eta=0.3, clip=1.0, steps=150):
+        import ipywidgets as w
+        import matplotlib.pyplot as plt
+
+        eta = check_real("eta", eta)
+        if eta not in self.RATES:
+            raise ValueError(f"eta must be one of {list(self.RATES)}, got {eta}")
+        clip = check_real("clip", clip)
+        if clip not in self.CLIPS:
+            raise ValueError(f"clip must be one of {list(self.CLIPS)} (0: no clipping), "
+                             f"got {clip}")
+        self.steps = check_int("steps", steps, low=10, high=1000)
+        self.traces = self.compute(self.steps)
+        super().__init__({
+            "eta": w.SelectionSlider(options=[(f"{r:g}", r) for r in self.RATES], value=eta,
+                                     description="η", continuous_update=True),
+            "clip": w.SelectionSlider(options=[("off" if c == 0 else f"{c:g}", c)
+                                               for c in self.CLIPS],
+                                      value=clip, description="clip c",
+                                      continuous_update=True),
+        })
+        with plt.ioff():
+            # fixed margins: a layout engine would re-measure every label on each redraw
+            self.fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.4), dpi=80)
+            self.fig.subplots_adjust(left=0.09, right=0.98, bottom=0.15, top=0.84, wspace=0.3)
+        self.ax_loss, self.ax_norm = axes
+        t = np.arange(self.steps)
+        ref = plotting.plot_spike_logs(axes, t, np.ones(self.steps), np.ones(self.steps),
+                                       color="0.7", linewidth=1.0, label="no clipping")
+        run = plotting.plot_spike_logs(axes, t, np.ones(self.steps), np.ones(self.steps),
+                                       color="C0", linewidth=1.0, label="this run")
+        self.ref_lines, self.run_lines = ref, run
+        self.clip_line = self.ax_norm.axhline(1.0, color="C3", linestyle="--", linewidth=1.2)
+        losses = np.concatenate([tr.batch_losses.ravel() for tr in self.traces.values()])
+        norms = np.concatenate([tr.grad_norms.ravel() for tr in self.traces.values()])
+        # a fitted batch can have a loss or gradient of 1e-150: the axes show the
+        # range that matters, from LOG_FLOORS up to the largest value of any run
+        for ax, values, floor in ((self.ax_loss, losses, self.LOG_FLOORS[0]),
+                                  (self.ax_norm, norms, self.LOG_FLOORS[1])):
+            top = np.nanmax(plotting.positive_or_nan(values))
+            ax.set_ylim(floor, 10.0 ** np.ceil(np.log10(top)))
+            ax.set_xlim(0, self.steps)
+            plotting.sparse_log_ticks(ax)
+        self.ax_loss.legend(loc="upper right", ncols=2, bbox_to_anchor=(1.0, 1.17))
+        _frame_below(self.ax_loss, self.ax_norm)
+        self.title = self.ax_norm.set_title(" ")
+        self.animated = [*self.ref_lines, *self.run_lines, self.clip_line, self.title]
+        self.refresh()
+
+    @classmethod
+    def compute(cls, steps):
+        """The runs: a dict ``clip -> Trace`` with one run per rate of :attr:`RATES`."""
+        split = _data.load_digits_split(seed=0)
+        net = _network.MLP(split.X_train, split.y_train, hidden=(64,))
+        x0 = np.tile(net.init(np.random.default_rng(0)), (len(cls.RATES), 1))
+        opt = optim.SGD(lr=np.array(cls.RATES), momentum=0.9)
+        return {c: train.run(net, opt, x0, steps, rng=np.random.default_rng(1),
+                             batch_size=32, record_every=steps, eval_every=steps,
+                             validation=(split.X_val, split.y_val),
+                             clip_norm=c if c > 0 else None)
+                for c in cls.CLIPS}
+
+    def summary(self, eta, clip):
+        """The run at ``(eta, clip)``: a dict of what the message reports."""
+        i = self.RATES.index(eta)
+        tr = self.traces[clip]
+        norms = tr.grad_norms[:, i]
+        alive = np.isfinite(norms)
+        return {
+            "diverged_at": int(tr.diverged_at[i]),
+            "clipped": (float(np.mean(norms[alive] > clip)) if clip > 0 and alive.any()
+                        else 0.0),
+            "loss": float(tr.losses[-1, i]),
+            "accuracy": float(tr.evals["val_accuracy"][-1, i]),
+        }
+
+    def redraw(self):
+        eta, clip = self.values["eta"], self.values["clip"]
+        i = self.RATES.index(eta)
+        t = np.arange(self.steps)
+        for lines, tr in ((self.ref_lines, self.traces[0.0]), (self.run_lines, self.traces[clip])):
+            lines[0].set_data(t, plotting.positive_or_nan(tr.batch_losses[:, i]))
+            lines[1].set_data(t, plotting.positive_or_nan(tr.grad_norms[:, i]))
+        self.clip_line.set_visible(clip > 0)
+        self.clip_line.set_ydata([clip if clip > 0 else 1.0] * 2)
+        s = self.summary(eta, clip)
+        what = "no clipping" if clip == 0 else f"c = {clip:g}"
+        self.title.set_text(f"η = {eta:g}, {what}")
+        # short enough to be the static twin's one-line title
+        if s["diverged_at"] >= 0:
+            return f"η = {eta:g}, {what}: diverged at step {s['diverged_at']}"
+        text = (f"η = {eta:g}, {what}: train loss {s['loss']:.3g}, "
+                f"val. accuracy {s['accuracy']:.1%}")
+        if clip > 0:
+            text += f", {s['clipped']:.0%} of steps clipped"
+        return text
+
+
+EXPLORERS.append(ClipExplorer)
+
+
+# --- edge of stability ---
+# Explorer of the chapter "The edge of stability" (book/edge_of_stability.ipynb):
+# full-batch gradient descent on a small tanh network at a grid of rates, computed
+# once; the slider selects a rate and the figure shows its loss and sharpness.
+
+from lrtutor import data as _eos_data  # noqa: E402
+from lrtutor import diagnostics as _eos_diag  # noqa: E402
+from lrtutor import network as _eos_network  # noqa: E402
+
+__all__ += ["EdgeOfStabilityExplorer", "eos_verdict"]
+
+
+def eos_verdict(steps, sharpness, losses, eta, diverged_at=-1, near=0.95):
+    r"""One short line on a full-batch run: did the sharpness reach :math:`2/\eta`, and what then.
+
+    Short enough (under 80 characters for the rates of the explorer) to serve
+    as the title of a frame of :func:`static_twin`.
+
+    Parameters
+    ----------
+    steps : array_like of int, shape (E,)
+        Steps at which ``sharpness`` was measured, starting at 0.
+    sharpness : array_like, shape (E,)
+        :math:`\lambda_{\max}(\theta_t)` at those steps (NaN after divergence).
+    losses : array_like, shape (T,)
+        The full-batch loss :math:`f(\theta_t)` of every step ``t < T`` (NaN
+        after divergence); the line counts the steps on which it rose.
+    eta : float > 0
+    diverged_at : int
+        The step at which the run diverged, or -1.
+    near : float in (0, 1]
+        The sharpness counts as having reached the edge once it is at least
+        ``near * 2 / eta``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> eos_verdict([0, 10, 20], [1.0, 1.5, 1.9], [1.0, 0.5, 0.6], eta=1.0)
+    'η = 1: reached 2/η = 2 at step 20, then 0.95-0.95 × 2/η; loss rose on 1 step'
+    """
+    eta = check_real("eta", eta, low=0, low_op=">")
+    steps = np.asarray(steps)
+    sharp = check_array("sharpness", sharpness, ndim=1, finite=False)
+    losses = check_array("losses", losses, ndim=1, finite=False)
+    if steps.shape != sharp.shape or steps.size == 0:
+        raise ValueError(f"steps must have the shape of sharpness {sharp.shape}, got "
+                         f"{steps.shape}")
+    near = check_real("near", near, low=0, high=1, low_op=">")
+    edge = 2.0 / eta
+    head = f"η = {eta:.3g}: "
+    if int(diverged_at) >= 0:
+        return (head + f"diverged at step {int(diverged_at)}; started at "
+                f"{sharp[0] / edge:.2f} × 2/η = {edge:.3g}")
+    ok = np.isfinite(losses)
+    rises = int(np.count_nonzero(np.diff(losses[ok]) > 0))
+    loss_text = f"loss rose on {rises} step{'' if rises == 1 else 's'}"
+    if sharp[0] >= near * edge:
+        low = np.nanmin(sharp[1:]) if sharp.size > 1 else sharp[0]
+        return (head + f"started at {sharp[0] / edge:.2f} × 2/η, fell to "
+                f"{low / edge:.2f} ×, ended {sharp[-1] / edge:.2f} ×; " + loss_text)
+    reached = np.flatnonzero(sharp >= near * edge)
+    if reached.size == 0:
+        return (head + f"{sharp[0]:.2f} → {sharp[-1]:.2f}, never above "
+                f"{np.nanmax(sharp) / edge:.2f} × 2/η = {edge:.3g}; " + loss_text)
+    k = int(reached[0])
+    after = sharp[k:] / edge
+    return (head + f"reached 2/η = {edge:.3g} at step {int(steps[k])}, then "
+            f"{np.nanmin(after):.2f}-{np.nanmax(after):.2f} × 2/η; " + loss_text)
+
+
+class EdgeOfStabilityExplorer(Explorer):
+    r"""Full-batch gradient descent on a digits network: loss and sharpness at one rate of a grid.
+
+    The runs are made once, in ``__init__``: a 64-64-10 tanh network
+    (:class:`lrtutor.network.MLP`, squared error on one-hot targets) on the
+    first ``n`` rows of the training part of
+    :func:`lrtutor.data.load_digits_split`, Glorot weights scaled by
+    ``scale`` from ``default_rng(0)`` (one seed), gradient descent at every
+    rate of ``RATES`` in one batched :func:`lrtutor.train.run` of ``steps``
+    steps, with the sharpness (:func:`lrtutor.diagnostics.sharpness`, 20
+    Lanczos steps) every ``every`` steps. The control ``eta`` selects a
+    rate; a move only redraws. Left: the training loss of every step (log
+    scale). Right: the sharpness and the line :math:`2/\eta`
+    (:func:`lrtutor.plotting.plot_sharpness`). The message is
+    :func:`eos_verdict`.
+
+    Parameters
+    ----------
+    eta : float
+        The starting rate, one of ``RATES``.
+    n : int in [50, 1078]
+    steps : int in [10, 2000]
+    every : int in [1, steps]
+    scale : float in (0, 2]
+
+    Examples
+    --------
+    >>> ex = EdgeOfStabilityExplorer()
+    >>> ex.set("eta", 2.0).message.value[:26]
+    '<b>η = 2: diverged at step'
+    """
+
+    RATES = (0.1, 0.2, 0.3, 0.45, 0.6, 0.9, 1.3, 2.0)
+
+    def __init__(self, eta=0.45, n=200, steps=240, every=24, scale=0.3):
+        import ipywidgets as w
+        import matplotlib.pyplot as plt
+
+        eta = check_real("eta", eta, low=0, low_op=">")
+        if eta not in self.RATES:
+            raise ValueError(f"eta must be one of {self.RATES}, got {eta!r}")
+        n = check_int("n", n, low=50, high=1078)
+        self.steps = check_int("steps", steps, low=10, high=2000)
+        every = check_int("every", every, low=1, high=self.steps)
+        scale = check_real("scale", scale, low=0, high=2.0, low_op=">")
+        split = _eos_data.load_digits_split(seed=0)
+        net = _eos_network.MLP(split.X_train[:n], split.y_train[:n], hidden=(64,),
+                               activation="tanh", loss="squared_error")
+        x0 = net.init(np.random.default_rng(0), scale=scale)
+        rates = np.array(self.RATES)
+        self.trace = train.run(
+            net, optim.SGD(lr=rates), np.tile(x0, (rates.size, 1)), self.steps,
+            record_every=self.steps, eval_every=every,
+            monitors={"sharpness": lambda x: _eos_diag.sharpness(net, x, iters=20)})
+        self.sharp = self.trace.evals["sharpness"]            # (E, R)
+        self.losses = self.trace.batch_losses                 # (T, R): full-batch losses
+        super().__init__({
+            "eta": w.SelectionSlider(options=[(f"{r:g}", r) for r in self.RATES], value=eta,
+                                     description="η", continuous_update=True),
+        })
+        with plt.ioff():
+            self.fig, (self.ax_loss, self.ax_sharp) = plt.subplots(1, 2, figsize=(9.0, 3.6),
+                                                                   dpi=80)
+            self.fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.84,
+                                     wspace=0.25)
+        t = np.arange(self.steps)
+        (self.loss_line,) = self.ax_loss.plot(t, np.ones(self.steps), color="C0",
+                                              linewidth=1.0, zorder=2.2)
+        self.ax_loss.set(yscale="log", xlabel="step $t$", ylabel=r"loss $f(\theta_t)$",
+                         xlim=(0, self.steps), ylim=(1e-3, 1e9))
+        plotting.sparse_log_ticks(self.ax_loss)
+        self.artists = plotting.plot_sharpness(
+            self.ax_sharp, self.trace.eval_steps, self.sharp[:, 0], self.RATES[0],
+            color="C3", label=r"$\lambda_{\max}(\theta_t)$", ref_label=r"$2/\eta$")
+        self.ax_sharp.set(xlabel="step $t$", ylabel=r"sharpness $\lambda_{\max}$",
+                          xlim=(0, self.steps), ylim=(0, 21))
+        self.ax_sharp.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2,
+                             borderaxespad=0.2)   # above the axes: covers nothing
+        self.title = self.ax_loss.set_title(" ", fontsize="small", loc="left")
+        _frame_below(*self.fig.axes)
+        self.animated = [self.artists[2], self.artists[1], self.artists[0], self.loss_line,
+                         self.title]
+        self.refresh()
+
+    def redraw(self):
+        eta = float(self.values["eta"])
+        i = self.RATES.index(eta)
+        loss = self.losses[:, i]
+        ok = np.isfinite(loss)
+        t = np.arange(self.steps)
+        self.loss_line.set_data(t[ok], loss[ok])
+        plotting.update_sharpness(self.artists, self.trace.eval_steps, self.sharp[:, i], eta)
+        self.title.set_text(f"gradient descent, η = {eta:g}, 2/η = {2 / eta:.3g} (one seed)")
+        return eos_verdict(self.trace.eval_steps, self.sharp[:, i], loss, eta,
+                           self.trace.diverged_at[i])
+
+
+EXPLORERS.append(EdgeOfStabilityExplorer)
+
+
+# --- batch_size explorer ---
+# Chapter "Batch size and the learning rate" (book/batch_size): a slider over the
+# batch sizes of a precomputed rate grid, for SGD and Adam.
+
+from lrtutor import data as _bs_data  # noqa: E402
+from lrtutor import network as _bs_network  # noqa: E402
+
+__all__ += ["BatchSizeExplorer"]
+
+
+class BatchSizeExplorer(Explorer):
+    r"""The final loss against the rate at one batch size, and the best rate against both rules.
+
+    The runs are computed once, in ``__init__`` (or passed in): for each
+    optimizer, a rate grid from several seeds at several batch sizes for the
+    same number of epochs (:func:`lrtutor.train.sweep_batch_sizes`). The
+    controls select a batch size and an optimizer; a move only redraws.
+    Left: the final training loss against the rate at the selected batch size,
+    median and 10-90 % band over seeds (:func:`lrtutor.plotting.plot_loss_vs_rate`),
+    the best rate marked: :func:`lrtutor.train.best_rate` of the median over
+    seeds, in which a diverged seed counts as an infinite loss.
+    Right: the best rate against the batch size with the linear and the
+    square-root rule through the smallest batch size
+    (:func:`lrtutor.plotting.plot_best_rates`), the selected size circled.
+
+    Parameters
+    ----------
+    sweeps : dict, optional
+        ``{name: (lrs, batch_sizes, losses)}`` for one or more optimizers:
+        increasing rates ``lrs`` (shape ``(R,)``), increasing ``batch_sizes``
+        (shape ``(m,)``) and the final losses, shape ``(m, R, S)`` (NaN for a
+        diverged run). Every optimizer must share the batch sizes.
+    batch : int, optional
+        Initial batch size (one of ``batch_sizes``; default the smallest).
+
+    Without ``sweeps`` the explorer makes its own, smaller than the
+    chapter's (one epoch instead of three, 7 rates, no batch of 8): a 64-16-10 ReLU network
+    (:class:`lrtutor.network.MLP`, cross-entropy) on the digits of
+    :func:`lrtutor.data.load_digits_split`, He initialisation from
+    ``default_rng(0)`` (5 seeds, seed ``s`` shuffling with ``default_rng(s)``),
+    batch sizes 16 to 256, SGD at rates :math:`2^{-5}` to :math:`2^{1}` and Adam
+    at :math:`2^{-8}` to :math:`2^{-2}`.
+
+    Examples
+    --------
+    >>> ex = BatchSizeExplorer()
+    >>> ex.set("batch", 32).message.value[:25]
+    '<b>SGD, B = 32: best rate'
+    """
+
+    SEEDS, EPOCHS, HIDDEN = 5, 1, (16,)
+    BATCH_SIZES = (16, 32, 64, 128, 256)
+
+    @classmethod
+    def default_sweeps(cls):
+        """The explorer's own runs (see the class), as the ``sweeps`` argument."""
+        split = _bs_data.load_digits_split(seed=0)
+        net = _bs_network.MLP(split.X_train, split.y_train, hidden=cls.HIDDEN)
+        x0 = net.init(np.random.default_rng(0), k=cls.SEEDS)
+        out = {}
+        for name, opt, lrs in (("SGD", optim.SGD(lr=1.0), 2.0 ** np.arange(-5, 2)),
+                               ("Adam", optim.Adam(lr=1.0), 2.0 ** np.arange(-8, -1))):
+            traces = train.sweep_batch_sizes(
+                net, opt, lrs, x0, cls.BATCH_SIZES, cls.EPOCHS,
+                rng=[np.random.default_rng(s) for s in range(cls.SEEDS)])
+            out[name] = (lrs, np.array(cls.BATCH_SIZES), np.stack([t.final_loss for t in traces]))
+        return out
+
+    def __init__(self, sweeps=None, batch=None):
+        import ipywidgets as w
+        import matplotlib.pyplot as plt
+
+        if sweeps is None:
+            sweeps = self.default_sweeps()
+        if not isinstance(sweeps, dict) or not sweeps:
+            raise TypeError("sweeps must be a non-empty dict of name -> (lrs, batch_sizes, "
+                            f"losses), got {type(sweeps).__name__}")
+        self.sweeps, sizes = {}, None
+        for name, entry in sweeps.items():
+            if not (isinstance(entry, tuple) and len(entry) == 3):
+                raise TypeError(f"sweeps[{name!r}] must be a tuple (lrs, batch_sizes, losses)")
+            lrs = check_array(f"sweeps[{name!r}] lrs", entry[0], ndim=1, low=0, low_op=">")
+            bs = check_array(f"sweeps[{name!r}] batch_sizes", entry[1], ndim=1, low=1)
+            losses = check_array(f"sweeps[{name!r}] losses", entry[2], finite=False)
+            if losses.ndim != 3 or losses.shape[:2] != (bs.size, lrs.size):
+                raise ValueError(f"sweeps[{name!r}] losses must have shape ({bs.size}, "
+                                 f"{lrs.size}, seeds), got {losses.shape}")
+            if sizes is not None and not np.array_equal(bs, sizes):
+                raise ValueError("every optimizer of sweeps must have the same batch_sizes")
+            sizes = bs
+            # median over seeds, a diverged seed counting as an infinite loss
+            best = train.best_rate(lrs, np.median(np.nan_to_num(losses, nan=np.inf), axis=-1))
+            self.sweeps[str(name)] = (lrs, losses, best)
+        self.batch_sizes = [int(b) for b in sizes]
+        if batch is None:
+            batch = self.batch_sizes[0]
+        if batch not in self.batch_sizes:
+            raise ValueError(f"batch must be one of {self.batch_sizes}, got {batch!r}")
+        names = list(self.sweeps)
+        super().__init__({
+            "batch": w.SelectionSlider(options=self.batch_sizes, value=batch,
+                                       description="B", continuous_update=True),
+            "optimizer": w.Dropdown(options=names, value=names[0], description="optimizer"),
+        })
+        with plt.ioff():
+            self.fig, (self.ax_u, self.ax_b) = plt.subplots(1, 2, figsize=(9.5, 3.8), dpi=80)
+            self.fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.84,
+                                     wspace=0.28)
+        all_lrs = np.concatenate([s[0] for s in self.sweeps.values()])
+        all_best = np.concatenate([s[2] for s in self.sweeps.values()])
+        lo = min(all_lrs.min(), np.nanmin(all_best) / 4) / 1.5
+        hi = max(all_lrs.max(), np.nanmax(all_best) * 8) * 1.5
+        self.curves, self.rules = {}, {}
+        for k, (name, (lrs, losses, best)) in enumerate(self.sweeps.items()):
+            for j, b in enumerate(self.batch_sizes):
+                self.curves[name, b] = plotting.plot_loss_vs_rate(
+                    self.ax_u, lrs, losses[j], best=best[j], color=f"C{k}",
+                    label=name if j == 0 else None,
+                    diverged_label="every seed diverged" if (k, j) == (0, 0) else None)
+            self.rules[name] = plotting.plot_best_rates(
+                self.ax_b, self.batch_sizes, best, color=f"C{k}", label=f"{name}, measured")
+        self.ax_u.set(xlabel=r"learning rate $\eta$", ylabel="final training loss",
+                      xlim=(all_lrs.min() / 1.5, all_lrs.max() * 1.5), ylim=(1e-2, 30))
+        plotting.sparse_log_ticks(self.ax_u)
+        self.ax_b.set(xlim=(self.batch_sizes[0] / 1.4, self.batch_sizes[-1] * 1.4),
+                      ylim=(lo, hi))
+        plotting.sparse_log_ticks(self.ax_b)
+        (self.circle,) = self.ax_b.plot([], [], marker="o", markersize=14, fillstyle="none",
+                                        color="k", linestyle="none", zorder=4)
+        # legends from proxies: static, under the animated artists
+        from matplotlib.lines import Line2D
+
+        self.ax_b.legend(handles=[Line2D([], [], color="0.35", linestyle="--",
+                                         label="linear rule"),
+                                  Line2D([], [], color="0.35", linestyle=":",
+                                         label="square-root rule"),
+                                  Line2D([], [], color="k", marker="o", linestyle="none",
+                                         label="measured")],
+                         loc="upper left").set_zorder(1.8)
+        self.title = self.ax_u.set_title(" ", fontsize="small", loc="left")
+        _frame_below(*self.fig.axes)
+        self.animated = [a for arts in self.curves.values() for a in arts if a is not None]
+        self.animated += [a for arts in self.rules.values() for a in arts.values()
+                          if a is not None]
+        self.animated += [self.circle]
+        # drawn in the order a full draw uses: bands (zorder 1) under lines
+        self.animated.sort(key=lambda a: a.get_zorder())
+        self.animated.append(self.title)
+        self.refresh()
+
+    def redraw(self):
+        b, name = int(self.values["batch"]), self.values["optimizer"]
+        for (n, size), arts in self.curves.items():
+            for a in arts:
+                if a is not None:
+                    a.set_visible(n == name and size == b)
+        for n, arts in self.rules.items():
+            for a in arts.values():
+                if a is not None:
+                    a.set_visible(n == name)
+        lrs, losses, best = self.sweeps[name]
+        j = self.batch_sizes.index(b)
+        self.circle.set_data([b], [best[j]] if np.isfinite(best[j]) else [np.nan])
+        seeds = losses.shape[-1]
+        self.title.set_text(f"{name}, B = {b}: median and 10-90 % band of {seeds} seeds")
+        dead = int(np.count_nonzero(np.isnan(losses[j])))
+        head = f"{name}, B = {b}: "
+        if not np.isfinite(best[j]):
+            return head + f"every run diverged ({dead} of {losses[j].size})"
+        b0 = self.batch_sizes[0]
+        edge = ""
+        if best[j] in (lrs[0], lrs[-1]) or (
+                np.searchsorted(lrs, best[j]) < lrs.size - 1 and best[j] in lrs
+                and np.all(np.isnan(losses[j, np.searchsorted(lrs, best[j]) + 1]))):
+            edge = " (a grid point: its neighbour diverged or the grid ends there)"
+        return (head + f"best rate {best[j]:.3g}{edge}; from B = {b0} the linear rule "
+                f"predicts {best[0] * b / b0:.3g}, the square-root rule "
+                f"{best[0] * (b / b0) ** 0.5:.3g}; {dead} of {losses[j].size} runs diverged")
+
+
+EXPLORERS.append(BatchSizeExplorer)

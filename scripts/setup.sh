@@ -32,3 +32,10 @@ echo "== installing requirements.txt and lrtutor (editable) into .venv"
 # MathJax, RequireJS and the widgets HTML manager, served by the book itself.
 .venv/bin/python scripts/offline_assets.py
 export PATH="$PWD/.venv/bin:$PATH"
+# One BLAS thread per process (an explicit setting in the environment wins).
+# The test command runs two processes on the two cores, and the book's
+# matrices are small: a second BLAS thread per process saves nothing on them,
+# and waiting for it on a busy core made the network chapters several times
+# slower. The kernels that execute the notebooks inherit this.
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
