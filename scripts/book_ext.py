@@ -172,7 +172,30 @@ def _accessibility_repairs(app, exception):
             page.write_text(text, encoding="utf-8")
 
 
+#: Extensions jupyter-book always loads that do not declare whether Sphinx may
+#: read documents in parallel (Sphinx then reads serially and warns, an error
+#: under ``-W``), with the reason each is safe for this book's HTML build.
+_PARALLEL_SAFE = {
+    # replaces TocTreeCollector.assign_section_numbers, which runs once in the
+    # main process after every document has been read and merged
+    "sphinx_multitoc_numbering",
+    # per-document transforms that touch only their own doctree; its
+    # environment settings are made for a LaTeX builder only
+    "sphinx_jupyterbook_latex",
+}
+
+
+def _parallel_read(app):
+    """Let Sphinx read (and so execute) the chapters in parallel: see
+    :data:`_PARALLEL_SAFE` and ``scripts/jb_build.py``."""
+    for name in _PARALLEL_SAFE:
+        ext = app.extensions.get(name)
+        if ext is not None and ext.parallel_read_safe is None:
+            ext.parallel_read_safe = True
+
+
 def setup(app):
+    app.connect("builder-inited", _parallel_read)
     app.connect("autodoc-process-docstring", _escape_stars, priority=400)
     app.connect("html-page-context", _dedupe_inline_scripts)
     app.connect("html-page-context", _local_font_awesome)
