@@ -1195,3 +1195,239 @@ def plot_steps_to_target(axes, batch_sizes, steps, fits, labels, *, low=None, hi
     for ax in axes[:2]:
         _batch_ticks(ax, sizes)
     return lines
+
+
+# --- network_range_test ---
+# Figures of the chapter "Choosing a rate for a network" (book/network_range_test.ipynb)
+# and its explorer (lrtutor.widgets.RangeTestGradeExplorer).
+
+__all__ += ["plot_suggestion_spread", "plot_range_tests", "update_range_tests"]
+
+
+def plot_suggestion_spread(ax, levels, suggestions, *, best=None, window=None, cliff=None,
+                           spread=0.5):
+    r"""Each rule's suggested rate at each level of one setting of the range test.
+
+    ``levels`` are the labels of the ``m`` levels (drawn at x = 0, ..., m-1);
+    ``suggestions`` maps a rule's name to an array of shape ``(m, S)``: its
+    suggestion at each level for each of ``S`` seeds. Each rule gets its own
+    x offset within a level (the rules side by side over a width ``spread``):
+    a marker at the median over seeds and a vertical bar from the smallest to
+    the largest seed. ``best`` (shape ``(m,)``) draws the best fixed rate of a
+    sweep at the same budget as a black bar across the level, ``window``
+    (``(low, high)``, each of shape ``(m,)``) shades the rates within a
+    factor of the best, and ``cliff`` (shape ``(m,)``) draws the smallest rate
+    that failed in the sweep as a red dashed bar. The rate axis is
+    logarithmic.
+
+    Returns
+    -------
+    dict
+        Rule name -> ``(median Line2D, bars LineCollection)``, plus
+        ``"best"``, ``"cliff"`` and ``"window"`` -> lists of artists.
+    """
+    from lrtutor._validate import check_array
+
+    m = len(levels)
+    if m == 0:
+        raise ValueError("levels must hold at least one level, got none")
+    if not isinstance(suggestions, dict) or not suggestions:
+        raise TypeError("suggestions must be a non-empty dict of rule name -> array "
+                        f"of shape ({m}, seeds), got {type(suggestions).__name__}")
+    names = list(suggestions)
+    arrays = {name: check_array(f"suggestions[{name!r}]", v, ndim=2, finite=False)
+              for name, v in suggestions.items()}
+    for name, v in arrays.items():
+        if v.shape[0] != m:
+            raise ValueError(f"suggestions[{name!r}] must have shape ({m}, seeds), one row "
+                             f"per level, got {v.shape}")
+    if best is not None:
+        best = check_array("best", best, shape=(m,), finite=False)
+    if cliff is not None:
+        cliff = check_array("cliff", cliff, shape=(m,), finite=False)
+    if window is not None:
+        window = check_array("window", window, shape=(2, m), finite=False)
+    out = {"best": [], "cliff": [], "window": []}
+    offsets = (np.arange(len(names)) - (len(names) - 1) / 2) * spread / max(len(names), 1)
+    half = spread / 2 + 0.08
+    for j in range(m):
+        if window is not None and np.isfinite(window[0][j]) and np.isfinite(window[1][j]):
+            out["window"].append(ax.fill_between([j - half, j + half], window[0][j],
+                                                 window[1][j], color="0.85", linewidth=0,
+                                                 zorder=0.5,
+                                                 label="within 25 % of the best" if j == 0
+                                                 else None))
+        if best is not None and np.isfinite(best[j]):
+            (line,) = ax.plot([j - half, j + half], [best[j]] * 2, color="k", linewidth=2,
+                              zorder=1, label="best fixed rate" if j == 0 else None)
+            out["best"].append(line)
+        if cliff is not None and np.isfinite(cliff[j]):
+            (line,) = ax.plot([j - half, j + half], [cliff[j]] * 2, color="C3",
+                              linestyle="--", linewidth=1.5, zorder=1,
+                              label="cliff (first failing rate)" if j == 0 else None)
+            out["cliff"].append(line)
+    markers = "osD^v<>"
+    for k, name in enumerate(names):
+        values = arrays[name]
+        x = np.arange(m) + offsets[k]
+        med = np.nanmedian(values, axis=1)
+        # colours as in plot_range_tests (C0 is its loss curves)
+        bars = ax.vlines(x, np.nanmin(values, axis=1), np.nanmax(values, axis=1),
+                         color=f"C{k + 1}", linewidth=1.5, zorder=2)
+        (line,) = ax.plot(x, med, linestyle="none", marker=markers[k % len(markers)],
+                          color=f"C{k + 1}", markersize=6, zorder=3, label=name)
+        out[name] = (line, bars)
+    ax.set_yscale("log")
+    ax.set_xticks(np.arange(m), [str(v) for v in levels])
+    ax.set_xlim(-0.6, m - 0.4)
+    ax.xaxis.set_minor_locator(__import__("matplotlib").ticker.NullLocator())
+    return out
+
+
+def plot_range_tests(ax, results, *, highlight=0, suggestions=None, window=None, cliff=None,
+                     smallest=None):
+    r"""Several LR range tests of one setting (one per seed) on a log-log plot.
+
+    ``results`` is a list of :class:`lrtutor.finder.RangeTestResult`. The
+    smoothed loss :math:`\bar\ell_i` of every test is a thin blue line; the
+    test ``results[highlight]`` also shows its raw losses (grey) and its
+    smoothed loss in a thick line. ``suggestions`` maps a rule's name to the
+    rate it suggests for the highlighted test, drawn as a marker on that test's
+    smoothed curve (log-interpolated). ``window = (low, high)`` shades the
+    rates within a factor of the best fixed rate of a sweep, ``cliff`` draws
+    the sweep's first failing rate as a red dashed line and ``smallest``
+    marks the minimum of the highlighted smoothed curve (what fastai's
+    ``minimum`` rule divides by 10) with a black star. The artists are made
+    once and filled by :func:`update_range_tests`, which an explorer calls on
+    every move.
+
+    Returns
+    -------
+    dict of artists (see :func:`update_range_tests`).
+    """
+    _check_range_tests(results, highlight)
+    artists = {"curves": [], "markers": {}}
+    artists["window"] = ax.axvspan(1.0, 1.0, color="0.85", linewidth=0, zorder=0.5,
+                                   label="fixed rates within 25 % of the best")
+    (artists["cliff"],) = ax.plot([], [], color="C3", linestyle="--", linewidth=1.5,
+                                  zorder=1, label="cliff of the sweep")
+    (artists["raw"],) = ax.plot([], [], color="0.65", linewidth=0.8, zorder=1.5,
+                                label=r"loss $\ell_i$ (one seed)")
+    for k in range(len(results)):
+        (line,) = ax.plot([], [], color="C0", linewidth=0.8, alpha=0.45, zorder=2,
+                          label=r"smoothed $\bar\ell_i$, other seeds" if k == 1 else None)
+        artists["curves"].append(line)
+    (artists["main"],) = ax.plot([], [], color="C0", linewidth=2, zorder=2.5,
+                                 label=r"smoothed $\bar\ell_i$")
+    markers = "osD^v<>"
+    for k, name in enumerate(suggestions or {}):
+        (artists["markers"][name],) = ax.plot([], [], linestyle="none",
+                                              marker=markers[k % len(markers)],
+                                              color=f"C{k + 1}", markersize=8,
+                                              markeredgecolor="k", zorder=3, label=name)
+    (artists["smallest"],) = ax.plot([], [], linestyle="none", marker="*", color="k",
+                                     markersize=12, zorder=3,
+                                     label=r"minimum of $\bar\ell_i$")
+    ax.set(xscale="log", yscale="log", xlabel=r"learning rate $\eta_i$ (log scale)",
+           ylabel="loss")
+    update_range_tests(artists, results, highlight=highlight, suggestions=suggestions,
+                       window=window, cliff=cliff, smallest=smallest)
+    return artists
+
+
+def _check_range_tests(results, highlight):
+    """Raise unless ``results`` is a non-empty list of range tests and
+    ``highlight`` indexes one of them."""
+    from lrtutor._validate import check_int
+
+    if (not isinstance(results, (list, tuple)) or not results
+            or not all(isinstance(r, _finder.RangeTestResult) for r in results)):
+        raise TypeError("results must be a non-empty list of "
+                        "lrtutor.finder.RangeTestResult, got "
+                        f"{type(results).__name__}")
+    check_int("highlight", highlight, low=0, high=len(results) - 1)
+
+
+def update_range_tests(artists, results, *, highlight=0, suggestions=None, window=None,
+                       cliff=None, smallest=None):
+    """Fill the artists of :func:`plot_range_tests` with new range tests.
+
+    Returns the ``(rates, smoothed losses)`` drawn as the highlighted curve.
+    """
+    _check_range_tests(results, highlight)
+    if len(results) != len(artists["curves"]):
+        raise ValueError(f"results must hold {len(artists['curves'])} range tests, "
+                         f"one per curve, got {len(results)}")
+    for k, (line, res) in enumerate(zip(artists["curves"], results)):
+        ok = np.isfinite(res.smoothed)
+        line.set_data(res.lrs[ok], res.smoothed[ok])
+        line.set_visible(k != highlight)
+    main = results[highlight]
+    ok = np.isfinite(main.losses) & (main.losses > 0)
+    artists["raw"].set_data(main.lrs[ok], main.losses[ok])
+    ok = np.isfinite(main.smoothed)
+    x, y = main.lrs[ok], main.smoothed[ok]
+    artists["main"].set_data(x, y)
+    for name, marker in artists["markers"].items():
+        rate = (suggestions or {}).get(name)
+        if rate is None or not np.isfinite(rate) or x.size == 0:
+            marker.set_data([], [])
+        else:
+            marker.set_data([rate], [np.exp(np.interp(np.log(rate), np.log(x), np.log(y)))])
+    if smallest is None or x.size == 0:
+        artists["smallest"].set_data([], [])
+    else:
+        artists["smallest"].set_data([smallest],
+                                     [np.exp(np.interp(np.log(smallest), np.log(x),
+                                                       np.log(y)))])
+    span = artists["window"]
+    if window is not None and np.all(np.isfinite(window)):
+        span.set_visible(True)
+        span.set_x(window[0])
+        span.set_width(window[1] - window[0])
+    else:
+        span.set_visible(False)
+    if cliff is not None and np.isfinite(cliff):
+        artists["cliff"].set_data([cliff, cliff], [0, 1])
+        artists["cliff"].set_transform(artists["cliff"].axes.get_xaxis_transform())
+    else:
+        artists["cliff"].set_data([], [])
+    return x, y
+
+
+# --- network_schedules ---
+# Figures of the chapter "Warmup and decay on a network" (book/network_schedules)
+# and its explorer (lrtutor.widgets.ScheduleBudgetExplorer).
+
+__all__ += ["plot_schedule_run"]
+
+
+def plot_schedule_run(ax_rate, ax_val, steps, rates, epochs, runs, *, reference=None,
+                      color="C0", label=None, reference_label="reference (median)"):
+    r"""One schedule's rates and the validation loss it gave, over seeds.
+
+    Left (``ax_rate``): the rate :math:`\eta_t` against the step ``steps``.
+    Right (``ax_val``): the median and 10-90 % band over seeds of ``runs``
+    (shape ``(len(epochs), seeds)``) against ``epochs`` on a log scale
+    (:func:`plot_band`), and, if given, a ``reference`` curve (one value per
+    epoch, e.g. the median of a constant rate) as a thin grey line below it.
+
+    Returns
+    -------
+    (rate_line, val_line, band, reference_line) : the artists
+    (``reference_line`` is None without a reference).
+    """
+    steps = np.asarray(steps, dtype=float)
+    rates = np.asarray(rates, dtype=float)
+    if rates.shape != steps.shape:
+        raise ValueError(f"rates must have the shape of steps {steps.shape}, "
+                         f"got {rates.shape}")
+    (rate_line,) = ax_rate.plot(steps, rates, color=color, label=label)
+    ax_rate.set(xlabel="step $t$", ylabel=r"rate $\eta_t$")
+    ref_line = None
+    if reference is not None:
+        (ref_line,) = ax_val.plot(epochs, reference, color="0.6", linewidth=1,
+                                  label=reference_label, zorder=1.5)
+    val_line, band = plot_band(ax_val, epochs, runs, color=color, label=label)
+    ax_val.set(yscale="log", xlabel="epoch", ylabel="validation loss")
+    return rate_line, val_line, band, ref_line

@@ -1041,3 +1041,132 @@ def critical_batch_fit(batch_sizes, steps):
         (s_min, e_min), *_ = np.linalg.lstsq(A, cols[ok, k], rcond=None)
         out[:, k] = s_min, e_min, (e_min / s_min if s_min > 0 else np.inf)
     return tuple(o.reshape(s.shape[1:])[()] for o in out)
+
+
+# --- network_schedules ---
+# Several schedules x seeds in one batched run (chapter "Warmup and decay on a network").
+
+__all__ += ["sweep_schedules"]
+
+
+@dataclass(frozen=True)
+class _TabulatedRates:
+    """The rates of ``J`` schedules tabulated once, each repeated for ``S`` seeds.
+
+    ``table[t, j]`` is schedule ``j`` at step ``t``; ``self(t)`` is row ``t``
+    with every entry repeated ``seeds`` times (rows ordered schedule by
+    schedule), the ``lr`` of the flat run of :func:`sweep_schedules`.
+    """
+
+    table: np.ndarray
+    seeds: int
+
+    def __call__(self, t):
+        t = check_int("t", t, low=0, high=self.table.shape[0] - 1)
+        return np.repeat(self.table[t], self.seeds)
+
+    def __repr__(self):
+        return (f"_TabulatedRates({self.table.shape[1]} schedules x {self.seeds} seeds, "
+                f"{self.table.shape[0]} steps)")
+
+
+def sweep_schedules(problem, optimizer, schedules, x0, steps, *, rng=None, batch_size=None,
+                    blowup=1e8, **options):
+    r"""Every schedule of ``schedules`` from every starting point of ``x0``, in one batched run.
+
+    .. math:: \theta^{(j, s)}_{t+1} = \mathrm{update}\bigl(\theta^{(j, s)}_t,
+              g^{(j, s)}_t;\ \eta^{(j)}_t\bigr), \qquad \eta^{(j)}_t = s_j(t),
+              \qquad \theta^{(j, s)}_0 = \theta^{(s)}_0,
+
+    for the schedules :math:`s_j` (``schedules[j]``, :math:`j = 1, \dots, J`)
+    and the seeds :math:`s = 1, \dots, S` (rows of ``x0``). It is
+    :func:`sweep_seeds` with a schedule in place of each rate: the :math:`JS`
+    runs are one call of :func:`run`, and every schedule of seed ``s`` sees
+    the same batch order (a copy of ``rng[s]``). The rates are tabulated once
+    (:class:`lrtutor.schedules.PerRun` evaluated on ``0 .. steps - 1``), not
+    recomputed per run and step, which is what makes a few hundred runs of
+    composed schedules cheap; the values are exactly those of the schedules.
+
+    Parameters
+    ----------
+    problem, steps, batch_size, blowup
+        As in :func:`run`; ``steps >= 1``.
+    optimizer : an optimizer of :mod:`lrtutor.optim`
+        Its own ``lr`` is replaced by the schedules (for the schedule-free
+        optimizers, a constant schedule is the usual choice).
+    schedules : sequence of schedules or floats, length J >= 1
+        As in :class:`lrtutor.schedules.PerRun` (a float is a constant rate).
+    x0 : array_like, shape (S, d)
+        One starting point per seed.
+    rng : sequence of S numpy.random.Generator, optional
+        Required with ``batch_size``: the batch order of each seed (copied,
+        not advanced).
+    **options
+        ``sampling``, ``record_every``, ``eval_every``, ``validation``,
+        ``monitors``, ``clip_norm``, ``track_update_ratio``: as in :func:`run`.
+
+    Returns
+    -------
+    Trace
+        With batch shape ``(J, S)``: ``trace.evals["val_loss"][e, j, s]`` is
+        schedule ``j``, seed ``s`` at the ``e``-th evaluation; ``trace.lrs[t, j, s]``
+        is :math:`s_j(t)`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For bad ``schedules``, ``x0`` or ``rng`` (the message names which), and
+        as :func:`run` does.
+
+    Examples
+    --------
+    >>> from lrtutor.problems import Quadratic
+    >>> from lrtutor.optim import SGD
+    >>> from lrtutor.schedules import Warmup, Constant
+    >>> trace = sweep_schedules(Quadratic.one_d(1.0), SGD(lr=1.0),
+    ...                         [2.5, Warmup(Constant(2.5), 40)], [[1.0], [-2.0]], 30)
+    >>> trace.diverged_at.tolist()      # the warmup keeps eta below 2 for 32 steps
+    [[25, 23], [-1, -1]]
+    """
+    import copy
+
+    from lrtutor.schedules import PerRun
+
+    _check_problem_optimizer(problem, optimizer)
+    per_run = PerRun(schedules)
+    steps = check_int("steps", steps, low=1)
+    starts = check_array("x0", x0, ndim=2)
+    if starts.shape[0] == 0:
+        raise ValueError("x0 must hold at least one starting point (shape (S, d)), "
+                         f"got shape {starts.shape}")
+    J, S = len(per_run.schedules), starts.shape[0]
+    rngs = None
+    if rng is not None:
+        if isinstance(rng, np.random.Generator) or not (
+                isinstance(rng, (list, tuple)) and len(rng) == S
+                and all(isinstance(r, np.random.Generator) for r in rng)):
+            raise TypeError(f"rng must be a list of {S} numpy.random.Generator, one per "
+                            f"row of x0, got {type(rng).__name__}"
+                            + (f" of length {len(rng)}" if isinstance(rng, (list, tuple))
+                               else ""))
+        rngs = [copy.deepcopy(r) for _ in range(J) for r in rng]
+    unknown = sorted(set(options) - set(_RUN_OPTIONS))
+    if unknown:
+        raise TypeError(f"sweep_schedules() got unexpected keyword arguments {unknown}; "
+                        f"it passes on only {sorted(_RUN_OPTIONS)}")
+    table = per_run(np.arange(steps))                       # (steps, J)
+    table.flags.writeable = False
+    batched = dataclasses.replace(optimizer, lr=_TabulatedRates(table, S))
+    flat = run(problem, batched, np.tile(starts, (J, 1)), steps, rng=rngs,
+               batch_size=batch_size, blowup=blowup, **options)
+
+    def grid(a):
+        return None if a is None else a.reshape(a.shape[:1] + (J, S) + a.shape[2:])
+
+    return Trace(params=grid(flat.params), losses=grid(flat.losses), lrs=grid(flat.lrs),
+                 grad_norms=grid(flat.grad_norms),
+                 diverged_at=flat.diverged_at.reshape(J, S), threshold=flat.threshold,
+                 state=flat.state, recorded=flat.recorded,
+                 batch_losses=grid(flat.batch_losses), eval_steps=flat.eval_steps,
+                 evals={k: grid(v) for k, v in flat.evals.items()},
+                 update_ratios=grid(flat.update_ratios))

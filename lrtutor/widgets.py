@@ -2290,3 +2290,333 @@ class BatchSizeExplorer(Explorer):
 
 
 EXPLORERS.append(BatchSizeExplorer)
+
+
+# --- network_range_test ---
+# The range test graded on the digits network (chapter "Choosing a rate for a
+# network"): precomputed tests, the controls only select among them.
+
+from lrtutor import data as _rt_data  # noqa: E402
+from lrtutor import diagnostics as _rt_diag  # noqa: E402
+from lrtutor import network as _rt_network  # noqa: E402
+
+__all__ += ["RangeTestGradeExplorer"]
+
+
+class RangeTestGradeExplorer(Explorer):
+    r"""Range tests on a network, one setting and one seed at a time, against a sweep.
+
+    Every range test is computed once (in ``__init__``, or passed in); the
+    controls select a setting (a row of ``settings``) and a seed, and a move
+    only redraws (:func:`lrtutor.plotting.update_range_tests`). The figure
+    shows the smoothed losses of all seeds of the setting, the raw and
+    smoothed loss of the selected seed with the four suggestions of
+    :data:`lrtutor.finder.SUGGESTIONS` and the minimum of its smoothed curve,
+    and, from a sweep of fixed rates at the same budget, the window of rates
+    within 25 % of the best validation loss (shaded) and the cliff (dashed).
+
+    Parameters
+    ----------
+    settings : dict, optional
+        ``{label: {"results": [RangeTestResult, ...], "best": float,
+        "window": (low, high), "cliff": float}}``, the same number of results
+        (seeds) in every setting. ``cliff`` may be NaN (no failing rate).
+    setting : str, optional
+        The initial setting (default: the first).
+
+    Without ``settings`` the explorer makes its own, smaller than the
+    chapter's: a 64-16-10 ReLU network (cross-entropy) on the digits of
+    :func:`lrtutor.data.load_digits_split`, He initialisation from
+    ``default_rng(0)``, 5 seeds (seed ``s`` draws its mini-batches of 32 with
+    ``default_rng(100 + s)``), range tests from :math:`10^{-7}` to 10 in 100
+    updates with smoothing :math:`\beta` = 0, 0.9 and 0.98, graded against a
+    sweep of 7 fixed SGD rates (:math:`10^{-1.5}` to :math:`10^{1.5}`) for the
+    same 100 updates.
+
+    Examples
+    --------
+    >>> ex = RangeTestGradeExplorer()
+    >>> ex.set("seed", 2).message.value[:17]
+    '<b>beta = 0, seed'
+    """
+
+    SEEDS, HIDDEN, STEPS, BATCH = 5, (16,), 100, 32
+    BETAS = (0.0, 0.9, 0.98)
+
+    @classmethod
+    def default_settings(cls):
+        """The explorer's own range tests and sweep (see the class), as ``settings``."""
+        split = _rt_data.load_digits_split(seed=0)
+        net = _rt_network.MLP(split.X_train, split.y_train, hidden=cls.HIDDEN)
+        x0 = net.init(np.random.default_rng(0), k=cls.SEEDS)
+        lrs = np.logspace(-1.5, 1.5, 7)
+        sweep = train.sweep_seeds(
+            net, optim.SGD(lr=1.0), lrs, x0, cls.STEPS,
+            rng=[np.random.default_rng(100 + s) for s in range(cls.SEEDS)],
+            batch_size=cls.BATCH, record_every=cls.STEPS, eval_every=cls.STEPS,
+            validation=(split.X_val, split.y_val))
+        val = sweep.evals["val_loss"]
+        med = np.median(np.nan_to_num(val[-1], nan=np.inf), axis=-1)
+        best = float(train.best_rate(lrs, med))
+        window = _rt_diag.rate_window(lrs, med, factor=1.25)
+        start = float(np.median(val[0]))
+        failed = ~(med <= start)
+        failed[:int(np.argmin(med))] = False
+        cliff = float(lrs[np.argmax(failed)]) if failed.any() else float("nan")
+        out = {}
+        for beta in cls.BETAS:
+            results = [_finder.range_test(net, optim.SGD(lr=1.0), x0[s], 1e-7, 10.0,
+                                          cls.STEPS, rng=np.random.default_rng(100 + s),
+                                          batch_size=cls.BATCH, beta=beta)
+                       for s in range(cls.SEEDS)]
+            out[f"beta = {beta:g}"] = {"results": results, "best": best, "window": window,
+                                       "cliff": cliff}
+        return out
+
+    def __init__(self, settings=None, setting=None):
+        import ipywidgets as w
+        import matplotlib.pyplot as plt
+
+        if settings is None:
+            settings = self.default_settings()
+        if not isinstance(settings, dict) or not settings:
+            raise TypeError("settings must be a non-empty dict of label -> {'results', "
+                            f"'best', 'window', 'cliff'}}, got {type(settings).__name__}")
+        seeds = None
+        self.settings = {}
+        for label, entry in settings.items():
+            if not isinstance(entry, dict) or not {"results", "best", "window",
+                                                   "cliff"} <= set(entry):
+                raise TypeError(f"settings[{label!r}] must be a dict with keys 'results', "
+                                "'best', 'window' and 'cliff'")
+            results = list(entry["results"])
+            if not results or not all(isinstance(r, _finder.RangeTestResult)
+                                      for r in results):
+                raise TypeError(f"settings[{label!r}]['results'] must be a non-empty list "
+                                "of lrtutor.finder.RangeTestResult")
+            if seeds is not None and len(results) != seeds:
+                raise ValueError("every setting must hold the same number of range tests "
+                                 f"(seeds), got {len(results)} and {seeds}")
+            seeds = len(results)
+            best = check_real(f"settings[{label!r}]['best']", entry["best"], low=0,
+                              low_op=">")
+            window = check_array(f"settings[{label!r}]['window']", entry["window"],
+                                 shape=(2,), low=0, low_op=">")
+            cliff = float(entry["cliff"])
+            self.settings[str(label)] = {"results": results, "best": best,
+                                         "window": tuple(window), "cliff": cliff,
+                                         "suggestions": [self.suggest(r) for r in results]}
+        if setting is None:
+            setting = next(iter(self.settings))
+        if setting not in self.settings:
+            raise ValueError(f"setting must be one of {list(self.settings)}, got {setting!r}")
+        super().__init__({
+            "setting": w.SelectionSlider(options=list(self.settings), value=setting,
+                                         description="setting", continuous_update=True),
+            "seed": w.IntSlider(value=0, min=0, max=seeds - 1, description="seed"),
+        })
+        every = [r for s in self.settings.values() for r in s["results"]]
+        finite = np.concatenate([r.smoothed[np.isfinite(r.smoothed)] for r in every]
+                                + [r.losses[np.isfinite(r.losses) & (r.losses > 0)]
+                                   for r in every])
+        with plt.ioff():
+            self.fig, self.ax = plt.subplots(figsize=(9.0, 4.2), dpi=80)
+            self.fig.subplots_adjust(left=0.08, right=0.68, bottom=0.13, top=0.88)
+        first = self.settings[setting]
+        self.artists = plotting.plot_range_tests(self.ax, first["results"],
+                                                 suggestions=first["suggestions"][0])
+        self.ax.set(xlim=(min(r.lrs[0] for r in every) / 2,
+                          max(r.lrs[-1] for r in every) * 2),
+                    ylim=(finite.min() / 1.5,
+                          min(finite.max(), 5 * max(r.losses[0] for r in every)) * 1.5))
+        plotting.sparse_log_ticks(self.ax)
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
+
+        handles = [Patch(color="0.85", label="fixed rates within 25 %\nof the best"),
+                   Line2D([], [], color="C3", linestyle="--", label="cliff of the sweep"),
+                   Line2D([], [], color="0.65", linewidth=0.8, label=r"loss $\ell_i$"),
+                   Line2D([], [], color="C0", linewidth=2, label=r"smoothed $\bar\ell_i$"),
+                   Line2D([], [], color="C0", linewidth=0.8, alpha=0.45,
+                          label="other seeds"),
+                   Line2D([], [], color="k", marker="*", linestyle="none", markersize=10,
+                          label=r"minimum of $\bar\ell_i$")]
+        markers = "osD^v<>"
+        handles += [Line2D([], [], color=f"C{k + 1}", marker=markers[k], linestyle="none",
+                           markeredgecolor="k", label=name)
+                    for k, name in enumerate(_finder.SUGGESTIONS)]
+        self.ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        self.title = self.ax.set_title(" ", fontsize="small", loc="left")
+        # The shaded window and the cliff line reach the frame: the frame is
+        # animated too (above them, below the curves), so that the blitted
+        # image and a full draw paint it in the same order.
+        for spine in self.ax.spines.values():
+            spine.set_zorder(2.2)
+        arts = [self.artists["window"], self.artists["cliff"], self.artists["raw"],
+                *self.artists["curves"], self.artists["main"],
+                *self.artists["markers"].values(), self.artists["smallest"],
+                *self.ax.spines.values()]
+        self.animated = sorted(arts, key=lambda a: a.get_zorder()) + [self.title]
+        self.refresh()
+
+    @staticmethod
+    def suggest(result):
+        """Each rule's suggestion for ``result``, or None where its window is too short."""
+        out = {}
+        for name, rule in _finder.SUGGESTIONS.items():
+            try:
+                out[name] = float(rule(result))
+            except ValueError:
+                out[name] = None
+        return out
+
+    def redraw(self):
+        label, seed = self.values["setting"], int(self.values["seed"])
+        entry = self.settings[label]
+        sugg = entry["suggestions"][seed]
+        smallest = sugg["minimum"] * 10 if sugg["minimum"] is not None else None
+        plotting.update_range_tests(self.artists, entry["results"], highlight=seed,
+                                    suggestions=sugg, window=entry["window"],
+                                    cliff=entry["cliff"], smallest=smallest)
+        best = entry["best"]
+        self.title.set_text(f"{label}: {len(entry['results'])} seeds, seed {seed} "
+                            f"highlighted; best fixed rate {best:.3g}")
+        parts = [f"{name} {rate:.2g} ({rate / best:.2g}x best)" if rate is not None
+                 else f"{name} -" for name, rate in sugg.items()]
+        lo, hi = entry["window"]
+        cliff = entry["cliff"]
+        tail = (f"cliff {cliff:.3g}" if np.isfinite(cliff) else "no failing rate in the sweep")
+        return (f"{label}, seed {seed}: " + ", ".join(parts)
+                + f"; fixed rates within 25 % of the best: {lo:.3g} to {hi:.3g}, {tail}")
+
+
+EXPLORERS.append(RangeTestGradeExplorer)
+
+
+# --- network_schedules explorer ---
+# Chapter "Warmup and decay on a network" (book/network_schedules): the digits
+# network trained with each schedule at the same step budget.
+
+__all__ += ["ScheduleBudgetExplorer"]
+
+
+class ScheduleBudgetExplorer(Explorer):
+    r"""One schedule of an equal-budget comparison: its rates and its validation loss.
+
+    The runs are computed once, in ``__init__`` (or passed in): each schedule
+    from ``S`` seeds with :func:`lrtutor.train.sweep_schedules`, validation
+    loss every epoch. The control ``schedule`` selects one; a move only
+    redraws. Left: the rate :math:`\eta_t`; right: the validation loss,
+    median and 10-90 % band over seeds, against the median of the first
+    schedule (the reference, grey), via :func:`lrtutor.plotting.plot_schedule_run`.
+
+    Parameters
+    ----------
+    names : sequence of str, optional
+        One per schedule; the first is the reference.
+    rates : array_like, shape (T, J), optional
+        :math:`\eta_t` of each schedule.
+    epochs : array_like, shape (E,), optional
+    val_loss : array_like, shape (E, J, S), optional
+        Validation loss at ``epochs``.
+
+    Without arguments (all four or none), the chapter's runs are made: a
+    64-32-10 ReLU network on the digits (:func:`lrtutor.data.load_digits_split`),
+    He initialisation from ``default_rng(0)`` (5 seeds, batch order
+    ``default_rng(100 + s)``), SGD with momentum 0.9, 10 epochs of batches
+    of 64, peak rate 0.05, the seven schedules of the chapter.
+
+    Examples
+    --------
+    >>> ex = ScheduleBudgetExplorer()
+    >>> ex.set("schedule", 2).message.value.startswith("<b>cosine: final validation loss")
+    True
+    """
+
+    SEEDS, EPOCHS, BATCH, PEAK = 5, 10, 64, 0.05
+
+    @classmethod
+    def default_runs(cls):
+        """``(names, rates, epochs, val_loss)``: the chapter's runs (see the class)."""
+        split = _data.load_digits_split(seed=0)
+        net = _network.MLP(split.X_train, split.y_train, hidden=(32,))
+        m = -(-net.n // cls.BATCH)
+        T, p = cls.EPOCHS * m, cls.PEAK
+        scheds = {"constant": _sch.Constant(p),
+                  "step": _sch.StepDecay(p, step_size=T // 3 + 1, gamma=0.1),
+                  "cosine": _sch.CosineDecay(p, T),
+                  "linear to 0": _sch.LinearSchedule(p, 0.0, T),
+                  "WSD (1-sqrt)": _sch.WarmupStableDecay(p, m, T // 5, T),
+                  "inverse sqrt": _sch.InverseSqrtDecay(p, m),
+                  "1cycle": _sch.OneCycle(p, T)}
+        trace = train.sweep_schedules(
+            net, optim.SGD(lr=1.0, momentum=0.9), list(scheds.values()),
+            net.init(np.random.default_rng(0), k=cls.SEEDS), T,
+            rng=[np.random.default_rng(100 + s) for s in range(cls.SEEDS)],
+            batch_size=cls.BATCH, sampling="epoch", record_every=T, eval_every=m,
+            validation=(split.X_val, split.y_val))
+        return (list(scheds), trace.lrs[:, :, 0], trace.eval_steps / m,
+                trace.evals["val_loss"])
+
+    def __init__(self, names=None, rates=None, epochs=None, val_loss=None):
+        import ipywidgets as w
+        import matplotlib.pyplot as plt
+
+        given = [a is not None for a in (names, rates, epochs, val_loss)]
+        if any(given) and not all(given):
+            raise ValueError("names, rates, epochs and val_loss must be given together "
+                             "(or none of them, for the chapter's runs)")
+        if not any(given):
+            names, rates, epochs, val_loss = self.default_runs()
+        self.names = [str(n) for n in names]
+        self.rates = check_array("rates", rates, ndim=2, low=0)
+        self.epochs = check_array("epochs", epochs, ndim=1)
+        self.val = check_array("val_loss", val_loss, ndim=3, finite=False)
+        J = len(self.names)
+        if self.rates.shape[1] != J or self.val.shape[:2] != (self.epochs.size, J):
+            raise ValueError(f"rates must have shape (T, {J}) and val_loss shape "
+                             f"({self.epochs.size}, {J}, seeds), got {self.rates.shape} "
+                             f"and {self.val.shape}")
+        self.reference = plotting.band_stats(self.val[:, 0])[0]
+        super().__init__({
+            "schedule": w.Dropdown(options=[(n, j) for j, n in enumerate(self.names)],
+                                   value=0, description="schedule"),
+        })
+        with plt.ioff():
+            self.fig, (self.ax_rate, self.ax_val) = plt.subplots(1, 2, figsize=(9.0, 3.4),
+                                                                 dpi=80)
+            self.fig.subplots_adjust(left=0.08, right=0.98, bottom=0.15, top=0.86,
+                                     wspace=0.28)
+        steps = np.arange(self.rates.shape[0])
+        nothing = np.full(self.epochs.shape + (1,), np.nan)
+        (self.rate_line, self.val_line, self.band, _) = plotting.plot_schedule_run(
+            self.ax_rate, self.ax_val, steps, np.full(steps.shape, np.nan), self.epochs,
+            nothing, reference=self.reference, color="C1", label="selected schedule",
+            reference_label=f"{self.names[0]} (median)")
+        self.band.set_zorder(1.7)           # above the static grid and reference
+        finite = self.val[np.isfinite(self.val)]
+        self.ax_rate.set(xlim=(0, steps[-1]), ylim=(0, 1.08 * self.rates.max()))
+        self.ax_val.set(xlim=(self.epochs[0], self.epochs[-1]),
+                        ylim=(0.8 * finite.min(), 1.25 * finite.max()))
+        # no legend over the data (the band would be drawn over it on a move)
+        self.ax_val.set_title(f"grey: {self.names[0]} (median)", fontsize="small",
+                              loc="right")
+        self.title = self.ax_rate.set_title(" ", fontsize="small", loc="left")
+        _frame_below(*self.fig.axes)
+        self.animated = [self.band, self.val_line, self.rate_line, self.title]
+        self.refresh()
+
+    def redraw(self):
+        j = int(self.values["schedule"])
+        self.rate_line.set_data(np.arange(self.rates.shape[0]), self.rates[:, j])
+        med, _, _ = plotting.update_band(self.val_line, self.band, self.epochs, self.val[:, j])
+        S = self.val.shape[-1]
+        self.title.set_text(f"{self.names[j]}: median and 10-90 % band of {S} seeds")
+        ref = self.reference[-1]
+        if not np.isfinite(med[-1]):
+            return f"{self.names[j]}: every seed diverged"
+        return (f"{self.names[j]}: final validation loss {med[-1]:.4f} (median), "
+                f"{med[-1] / ref:.3f} x that of {self.names[0]}")
+
+
+EXPLORERS.append(ScheduleBudgetExplorer)
