@@ -13,6 +13,7 @@ thousand Python loops.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import inspect
 from dataclasses import dataclass
@@ -622,6 +623,34 @@ _RUN_OPTIONS = tuple(name for name, p in inspect.signature(run).parameters.items
 # --- network_rates ---
 # Rates x seeds in one batched run (chapter "A fixed rate on a network").
 
+def _seed_grid(x0, rng, copies, caller, options):
+    """The checks shared by the grid sweeps: ``x0`` of shape ``(S, d)`` (one row
+    per seed), ``rng`` ``None`` or a list of ``S`` generators, each copied
+    ``copies`` times so that every configuration sees the same batch orders
+    (the caller's generators are not advanced), and ``options`` that
+    :func:`run` takes. Returns ``(starts, rngs)``."""
+    starts = check_array("x0", x0, ndim=2)
+    if starts.shape[0] == 0:
+        raise ValueError("x0 must hold at least one starting point (shape (S, d)), "
+                         f"got shape {starts.shape}")
+    S = starts.shape[0]
+    rngs = None
+    if rng is not None:
+        if isinstance(rng, np.random.Generator) or not (
+                isinstance(rng, (list, tuple)) and len(rng) == S
+                and all(isinstance(r, np.random.Generator) for r in rng)):
+            raise TypeError(f"rng must be a list of {S} numpy.random.Generator, one per "
+                            f"row of x0, got {type(rng).__name__}"
+                            + (f" of length {len(rng)}" if isinstance(rng, (list, tuple))
+                               else ""))
+        rngs = [copy.deepcopy(r) for _ in range(copies) for r in rng]
+    unknown = sorted(set(options) - set(_RUN_OPTIONS))
+    if unknown:
+        raise TypeError(f"{caller}() got unexpected keyword arguments {unknown}; "
+                        f"it passes on only {sorted(_RUN_OPTIONS)}")
+    return starts, rngs
+
+
 __all__ += ["sweep_seeds"]
 
 
@@ -684,31 +713,13 @@ def sweep_seeds(problem, optimizer, lrs, x0, steps, *, rng=None, batch_size=None
     >>> trace.diverged_at.tolist()      # threshold 1e8 * f(-2) = 2e8 for all
     [[-1, -1], [25, 23]]
     """
-    import copy
-
     _check_problem_optimizer(problem, optimizer)
     rates = check_array("lrs", lrs, ndim=1, low=0, low_op=">")
     if rates.size == 0:
         raise ValueError("lrs must contain at least one learning rate")
-    starts = check_array("x0", x0, ndim=2)
-    if starts.shape[0] == 0:
-        raise ValueError("x0 must hold at least one starting point (shape (S, d)), "
-                         f"got shape {starts.shape}")
-    R, S = rates.size, starts.shape[0]
-    rngs = None
-    if rng is not None:
-        if isinstance(rng, np.random.Generator) or not (
-                isinstance(rng, (list, tuple)) and len(rng) == S
-                and all(isinstance(r, np.random.Generator) for r in rng)):
-            raise TypeError(f"rng must be a list of {S} numpy.random.Generator, one per "
-                            f"row of x0, got {type(rng).__name__}"
-                            + (f" of length {len(rng)}" if isinstance(rng, (list, tuple))
-                               else ""))
-        rngs = [copy.deepcopy(r) for _ in range(R) for r in rng]
-    unknown = sorted(set(options) - set(_RUN_OPTIONS))
-    if unknown:
-        raise TypeError(f"sweep_seeds() got unexpected keyword arguments {unknown}; "
-                        f"it passes on only {sorted(_RUN_OPTIONS)}")
+    R = rates.size
+    starts, rngs = _seed_grid(x0, rng, R, "sweep_seeds", options)
+    S = starts.shape[0]
     batched = dataclasses.replace(optimizer, lr=np.repeat(rates, S))
     flat = run(problem, batched, np.tile(starts, (R, 1)), steps, rng=rngs,
                batch_size=batch_size, blowup=blowup, **options)
@@ -833,8 +844,6 @@ def sweep_batch_sizes(problem, optimizer, lrs, x0, batch_sizes, epochs, *, rng,
     >>> [(t.steps, t.final_loss.shape) for t in traces]      # 3 * ceil(6 / B) steps
     [(9, (2, 2)), (6, (2, 2))]
     """
-    import copy
-
     if not hasattr(problem, "n"):
         raise TypeError("problem must be a data set with n rows (lrtutor.network.MLP), "
                         f"got {type(problem).__name__}")
@@ -1128,32 +1137,14 @@ def sweep_schedules(problem, optimizer, schedules, x0, steps, *, rng=None, batch
     >>> trace.diverged_at.tolist()      # the warmup keeps eta below 2 for 32 steps
     [[25, 23], [-1, -1]]
     """
-    import copy
-
     from lrtutor.schedules import PerRun
 
     _check_problem_optimizer(problem, optimizer)
     per_run = PerRun(schedules)
     steps = check_int("steps", steps, low=1)
-    starts = check_array("x0", x0, ndim=2)
-    if starts.shape[0] == 0:
-        raise ValueError("x0 must hold at least one starting point (shape (S, d)), "
-                         f"got shape {starts.shape}")
-    J, S = len(per_run.schedules), starts.shape[0]
-    rngs = None
-    if rng is not None:
-        if isinstance(rng, np.random.Generator) or not (
-                isinstance(rng, (list, tuple)) and len(rng) == S
-                and all(isinstance(r, np.random.Generator) for r in rng)):
-            raise TypeError(f"rng must be a list of {S} numpy.random.Generator, one per "
-                            f"row of x0, got {type(rng).__name__}"
-                            + (f" of length {len(rng)}" if isinstance(rng, (list, tuple))
-                               else ""))
-        rngs = [copy.deepcopy(r) for _ in range(J) for r in rng]
-    unknown = sorted(set(options) - set(_RUN_OPTIONS))
-    if unknown:
-        raise TypeError(f"sweep_schedules() got unexpected keyword arguments {unknown}; "
-                        f"it passes on only {sorted(_RUN_OPTIONS)}")
+    J = len(per_run.schedules)
+    starts, rngs = _seed_grid(x0, rng, J, "sweep_schedules", options)
+    S = starts.shape[0]
     table = per_run(np.arange(steps))                       # (steps, J)
     table.flags.writeable = False
     batched = dataclasses.replace(optimizer, lr=_TabulatedRates(table, S))
