@@ -1216,8 +1216,27 @@ def _eval_params(opt, state):
     return np.array(state.x, dtype=np.float64, copy=True)
 
 
+class _ScheduleFree:
+    """What the two schedule-free optimizers share beyond their ``update``:
+    the in-place update and where the model is evaluated."""
+
+    @_quiet
+    def update_(self, grads, state, params, *, chunk=CHUNK, workers=None):
+        """:meth:`update` written back in place into ``params`` (:math:`y`) and
+        ``state.z``, ``state.x`` (``state.v``): the same numbers, bit for bit.
+        Unlike the other optimizers' ``update_`` it is not blocked: it makes
+        temporaries the size of ``params`` (``chunk`` and ``workers`` are
+        checked and otherwise unused). Returns the new state, which shares
+        the buffers of ``state``."""
+        return _schedule_free_inplace(self, grads, state, params, chunk, workers)
+
+    def eval_params(self, state):
+        """The average :math:`x`, where the model is evaluated (a copy)."""
+        return _eval_params(self, state)
+
+
 @dataclass(frozen=True)
-class ScheduleFreeSGD:
+class ScheduleFreeSGD(_ScheduleFree):
     r"""Schedule-free SGD (Defazio et al., 2024): gradients at an interpolation, an average to evaluate.
 
     Three sequences replace the decay schedule: the gradient steps move
@@ -1317,23 +1336,9 @@ class ScheduleFreeSGD:
         y, z, x = _schedule_free_step(self, state, params, g, eta, c, self.momentum)
         return y, ScheduleFreeState(state.count + 1, z, x, None, weight_sum, lr_max)
 
-    @_quiet
-    def update_(self, grads, state, params, *, chunk=CHUNK, workers=None):
-        """:meth:`update` written back in place into ``params`` (:math:`y`) and
-        ``state.z``, ``state.x`` (``state.v``): the same numbers, bit for bit.
-        Unlike the other optimizers' ``update_`` it is not blocked: it makes
-        temporaries the size of ``params`` (``chunk`` and ``workers`` are
-        checked and otherwise unused). Returns the new state, which shares
-        the buffers of ``state``."""
-        return _schedule_free_inplace(self, grads, state, params, chunk, workers)
-
-    def eval_params(self, state):
-        """The average :math:`x`, where the model is evaluated (a copy)."""
-        return _eval_params(self, state)
-
 
 @dataclass(frozen=True)
-class ScheduleFreeAdamW:
+class ScheduleFreeAdamW(_ScheduleFree):
     r"""Schedule-free AdamW (Defazio et al., 2024): Adam's normalisation on the schedule-free sequences.
 
     .. math::
@@ -1433,17 +1438,3 @@ class ScheduleFreeAdamW:
             d = d + self.weight_decay * params                  # decay at y
         y, z, x = _schedule_free_step(self, state, params, d, eta, c, beta1)
         return y, ScheduleFreeState(t, z, x, v, weight_sum, lr_max)
-
-    @_quiet
-    def update_(self, grads, state, params, *, chunk=CHUNK, workers=None):
-        """:meth:`update` written back in place into ``params`` (:math:`y`) and
-        ``state.z``, ``state.x`` (``state.v``): the same numbers, bit for bit.
-        Unlike the other optimizers' ``update_`` it is not blocked: it makes
-        temporaries the size of ``params`` (``chunk`` and ``workers`` are
-        checked and otherwise unused). Returns the new state, which shares
-        the buffers of ``state``."""
-        return _schedule_free_inplace(self, grads, state, params, chunk, workers)
-
-    def eval_params(self, state):
-        """The average :math:`x`, where the model is evaluated (a copy)."""
-        return _eval_params(self, state)
