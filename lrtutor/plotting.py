@@ -435,6 +435,43 @@ def plot_momentum_rate_map(ax, etas, betas, eigenvalues, vmax=1.0):
     return ax
 
 
+def plot_momentum_stable_regions(ax, eta_lams, betas):
+    r"""Where heavy ball and Nesterov converge on one eigenvalue, over :math:`(\eta\lambda, \beta)`.
+
+    The shading is computed, not drawn from a formula: a point is stable when
+    the spectral radius of the method's iteration (:func:`lrtutor.theory.momentum_rate`,
+    :func:`lrtutor.theory.nesterov_rate`, with :math:`\lambda = 1`) is below 1.
+    The lines are the closed-form boundaries that the Jury conditions give,
+    :math:`\eta\lambda = 2 + 2\beta` (heavy ball) and
+    :math:`\eta\lambda = (2 + 2\beta)/(1 + 2\beta)` (Nesterov), so the figure
+    shows the two agreeing. The dot is gradient descent's limit
+    :math:`\eta\lambda = 2` at :math:`\beta = 0`.
+    """
+    xs = np.asarray(eta_lams, dtype=np.float64)
+    betas = np.asarray(betas, dtype=np.float64)
+    gx, gb = np.meshgrid(xs, betas)
+    heavy = theory.momentum_rate(gx, gb, [1.0]) < 1
+    nest = theory.nesterov_rate(gx, gb, [1.0]) < 1
+    ax.contourf(gx, gb, heavy.astype(float), levels=[0.5, 1.5], colors=["C0"],
+                alpha=0.25)
+    ax.contourf(gx, gb, nest.astype(float), levels=[0.5, 1.5], colors=["C1"],
+                alpha=0.45)
+    ax.plot(2 + 2 * betas, betas, color="C0", linewidth=1.8,
+            label=r"heavy ball: $\eta\lambda = 2 + 2\beta$")
+    ax.plot((2 + 2 * betas) / (1 + 2 * betas), betas, color="C1", linewidth=1.8,
+            label=r"Nesterov: $\eta\lambda = (2+2\beta)/(1+2\beta)$")
+    ax.plot(2.0, 0.0, "o", color="k", markersize=7, clip_on=False,
+            label=r"gradient descent: $\eta\lambda = 2$")
+    ax.set_xlim(xs.min(), xs.max())
+    ax.set_ylim(betas.min(), betas.max())
+    ax.set_xlabel(r"$\eta\lambda$")
+    ax.set_ylabel(r"momentum $\beta$")
+    ax.grid(False)
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.16), ncol=1,
+              frameon=False)
+    return ax
+
+
 def plot_momentum_rate_vs_beta(ax, eta_lams, betas):
     r"""Contraction factor of momentum on one eigenvalue against :math:`\beta`.
 

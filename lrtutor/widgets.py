@@ -214,6 +214,45 @@ class QuadraticExplorer(Explorer):
         return gd_verdict(trace, eta, problem.eigenvalues)
 
 
+#: Lines of title a static twin's frames have room for (longer verdicts are cut
+#: with an ellipsis rather than drawn outside the figure).
+_TWIN_TITLE_LINES = 2
+
+
+def _wrap_title(text, fig, title):
+    """``text`` wrapped to the width of ``fig`` in at most ``_TWIN_TITLE_LINES`` lines."""
+    import textwrap
+
+    width_pt = fig.get_figwidth() * 72
+    chars = max(20, int(width_pt / (0.55 * title.get_fontsize())))
+    return textwrap.fill(str(text), chars, max_lines=_TWIN_TITLE_LINES, placeholder=" ...")
+
+
+def _add_title_band(fig, lines):
+    """Make the figure taller by room for ``lines`` of title above the axes.
+
+    The axes keep their size in inches (their positions are rescaled), so the
+    frames show exactly the widget's figure with a band on top. Returns a
+    function that puts the figure back as it was.
+    """
+    fontsize_pt = 12.0
+    height = fig.get_figheight()
+    band = (lines * 1.3 * fontsize_pt + 10) / 72
+    saved = [(ax, ax.get_position(original=True), ax.get_position()) for ax in fig.axes]
+    fig.set_figheight(height + band)
+    scale = height / (height + band)
+    for ax, original, active in saved:
+        for pos, which in ((original, "original"), (active, "active")):
+            ax.set_position([pos.x0, pos.y0 * scale, pos.width, pos.height * scale], which=which)
+
+    def restore():
+        fig.set_figheight(height)
+        for ax, original, active in saved:
+            ax.set_position(original, which="original")
+            ax.set_position(active, which="active")
+    return restore
+
+
 def static_twin(explorer, name, values, *, interval=400, alt=None):
     """The explorer's figure at each value of control ``name``, as a scrubbable animation.
 
@@ -242,21 +281,24 @@ def static_twin(explorer, name, values, *, interval=400, alt=None):
     if not isinstance(alt, str) or not alt.strip():
         raise ValueError("alt must be a non-empty string")
     start = explorer.values[name]
-    suptitle = explorer.fig.suptitle("")
+    fig = explorer.fig
+    restore = _add_title_band(fig, _TWIN_TITLE_LINES)
+    suptitle = fig.suptitle("", y=1 - 0.25 / fig.get_figheight(), va="top")
     explorer._frozen = True              # no widget re-render while frames are made
     try:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp, "twin.html")
             writer = HTMLWriter(fps=1000 / interval, embed_frames=True, default_mode="once")
-            with writer.saving(explorer.fig, path, dpi=explorer.fig.dpi):
+            with writer.saving(fig, path, dpi=fig.dpi):
                 for value in values:
                     explorer.controls[name].value = value
-                    suptitle.set_text(explorer.redraw())
+                    suptitle.set_text(_wrap_title(explorer.redraw(), fig, suptitle))
                     writer.grab_frame()
             html = path.read_text()
     finally:
         explorer._frozen = False
         suptitle.remove()
+        restore()
         explorer.invalidate()
         explorer.controls[name].value = start
         explorer.refresh()
@@ -1260,7 +1302,7 @@ class MomentumPlaneExplorer(Explorer):
         with plt.ioff():
             self.fig, (self.ax_path, self.ax_map, self.ax_loss) = plt.subplots(
                 1, 3, figsize=(9.6, 3.2), dpi=80, gridspec_kw={"width_ratios": [1.2, 1.2, 1]})
-            self.fig.subplots_adjust(left=0.065, right=0.99, bottom=0.15, top=0.86, wspace=0.6)
+            self.fig.subplots_adjust(left=0.065, right=0.975, bottom=0.15, top=0.86, wspace=0.6)
         before = set(self.ax_path.get_children())
         plotting.plot_contour_paths(self.ax_path, q, [], xlim=(-2.4, 2.4), ylim=(-1.6, 1.6),
                                     levels=5)

@@ -106,3 +106,24 @@ def test_plot_losses_uses_the_recorded_steps():
     plotting.plot_losses(ax, trace)
     assert ax.lines[0].get_xdata().tolist() == [0, 4, 8, 10]
     plt.close(fig)
+
+
+def test_momentum_stable_regions_shade_what_the_roots_say():
+    """The shaded regions come from spectral radii, the lines from Jury's closed forms:
+    away from the boundary (more than one grid cell) the two must agree, and the
+    lines are the formulas of the chapter."""
+    xs, betas = np.linspace(0.0, 4.2, 211), np.linspace(0.0, 0.99, 100)
+    fig, ax = plt.subplots()
+    plotting.plot_momentum_stable_regions(ax, xs, betas)
+    heavy, nest = ax.lines[0], ax.lines[1]
+    assert_allclose(heavy.get_xdata(), 2 + 2 * betas, rtol=1e-15)
+    assert_allclose(nest.get_xdata(), (2 + 2 * betas) / (1 + 2 * betas), rtol=1e-15)
+    gx, gb = np.meshgrid(xs, betas)
+    step = xs[1] - xs[0]
+    for rate, edge in ((theory.momentum_rate, 2 + 2 * gb),
+                       (theory.nesterov_rate, (2 + 2 * gb) / (1 + 2 * gb))):
+        stable = rate(gx, gb, [1.0]) < 1
+        clear = (np.abs(gx - edge) > step) & (gx > step)
+        assert np.array_equal(stable[clear], (gx < edge)[clear])
+    assert len(ax.get_legend().get_texts()) == 3
+    plt.close(fig)
