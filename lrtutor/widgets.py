@@ -1362,18 +1362,19 @@ class MomentumPlaneExplorer(Explorer):
 
 
 def race_verdict(traces):
-    r"""Who leads an optimizer race: the lowest final loss, and every diverged run.
+    r"""Who leads an optimizer race: the runs ranked by final loss, then every diverged run.
 
     ``traces`` maps a name to a single-run :class:`~lrtutor.train.Trace`, all
     of the same length; a run leads with the smallest final loss
-    :math:`f(\theta_T)` among those that did not diverge.
+    :math:`f(\theta_T)` among those that did not diverge, and the others
+    follow in order, so moving one rate shows where that run now ranks.
 
     >>> from lrtutor import optim, problems, train
     >>> q = problems.Quadratic.two_d(0.1, 1.0)
     >>> race_verdict({"slow": train.run(q, optim.SGD(0.1), [1.0, 1.0], 50),
     ...               "fast": train.run(q, optim.SGD(1.0), [1.0, 1.0], 50),
     ...               "wild": train.run(q, optim.SGD(3.0), [1.0, 1.0], 50)})
-    'after 50 steps: fast leads, loss 1.3e-06 (next: slow 1.8e-02); diverged: wild (step 14)'
+    'after 50 steps: fast leads, loss 1.3e-06; then slow 1.8e-02; diverged: wild (step 14)'
     """
     if not traces:
         raise ValueError("traces must contain at least one run")
@@ -1386,7 +1387,7 @@ def race_verdict(traces):
         loss, name = alive[0]
         text = f"after {steps} steps: {name} leads, loss {loss:.1e}"
         if len(alive) > 1:
-            text += f" (next: {alive[1][1]} {alive[1][0]:.1e})"
+            text += "; then " + ", ".join(f"{n} {v:.1e}" for v, n in alive[1:])
     else:
         text = "every run diverged"
     if dead:
