@@ -1109,15 +1109,18 @@ def valley_verdict(trace, eta, eigenvalues, minimizer):
     (the run's :attr:`~lrtutor.train.Trace.diverged_at`), *diverging*
     (:math:`\rho > 1` but not yet past the blow-up threshold), *does not
     converge* (:math:`\rho = 1`), *too slow* (more steps to :math:`10^{-6}` than the
-    run has), *oscillating* (:math:`\eta L > 1`: the steep direction flips
-    sign every step) or *converges monotonically*. The measured factor is
+    run has), *converges, zig-zagging* (:math:`\eta L > 1`: the steep
+    direction flips sign every step, and the error still reaches
+    :math:`10^{-6}` within the run) or *converges smoothly*
+    (:math:`\eta L \le 1`). At the optimal rate :math:`2/(L+\mu)` the
+    verdict says so. The measured factor is
     :func:`measured_contraction` of the run's errors.
 
     >>> from lrtutor import optim, problems, train
     >>> q = problems.Quadratic.two_d(0.1, 1.0)
     >>> tr = train.run(q, optim.SGD(lr=1.5), [1.0, 1.0], 100)
     >>> valley_verdict(tr, 1.5, q.eigenvalues, q.minimizer)
-    'oscillating: error x0.8500 per step (theory 0.8500), 1e-6 after 86 steps'
+    'converges, zig-zagging: error x0.8500 per step (theory 0.8500), 1e-6 after 86 steps'
     """
     lam = np.asarray(eigenvalues, dtype=np.float64)
     rho = float(theory.contraction_factor(eta, lam))
@@ -1141,9 +1144,11 @@ def valley_verdict(trace, eta, eigenvalues, minimizer):
     if need > trace.steps:
         kind = "too slow"
     elif eta * lam.max() > 1:
-        kind = "oscillating"
+        kind = "converges, zig-zagging"
     else:
-        kind = "converges monotonically"
+        kind = "converges smoothly"
+    if abs(rho - theory.optimal_contraction(lam.max(), lam.min())) <= 1e-12:
+        kind += " at the best constant rate 2/(L+μ)"
     return (f"{kind}: error x{measured} per step (theory {rho:.4f}), "
             f"1e-6 after {need} steps")
 
