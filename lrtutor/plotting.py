@@ -1468,3 +1468,93 @@ def plot_schedule_run(ax_rate, ax_val, steps, rates, epochs, runs, *, reference=
     val_line, band = plot_band(ax_val, epochs, runs, color=color, label=label)
     ax_val.set(yscale="log", xlabel="epoch", ylabel="validation loss")
     return rate_line, val_line, band, ref_line
+
+
+# --- flowcharts ---
+
+__all__ += ["plot_flowchart"]
+
+#: Box styles of :func:`plot_flowchart` by node kind.
+FLOW_STYLES = {
+    "step": dict(boxstyle="round,pad=0.45", facecolor="#dbe9f6", edgecolor="#1f4e79"),
+    "question": dict(boxstyle="round4,pad=0.45", facecolor="#fff2cc", edgecolor="#7f6000"),
+    "end": dict(boxstyle="round,pad=0.45", facecolor="#e2f0d9", edgecolor="#38761d"),
+}
+
+
+_SIDES = {"top": (0.5, 1.0), "bottom": (0.5, 0.0), "left": (0.0, 0.5), "right": (1.0, 0.5)}
+_LEAVE = {"top": (0, 1), "bottom": (0, -1), "left": (-1, 0), "right": (1, 0)}
+
+
+def plot_flowchart(ax, nodes, edges, *, fontsize=9, margin=(0.6, 0.2)):
+    """A flowchart: labelled boxes joined by arrows, for a decision procedure.
+
+    ``nodes`` maps a name to ``(x, y, text, kind)`` in data coordinates, with
+    ``kind`` one of ``"step"``, ``"question"`` (a yes/no decision) and
+    ``"end"`` (see :data:`FLOW_STYLES`). ``edges`` is a sequence of
+    ``(source, target, label, sides, connectionstyle)``: an arrow that leaves
+    the source box at side ``sides[0]`` and enters the target at ``sides[1]``
+    (each of ``"top"``, ``"bottom"``, ``"left"``, ``"right"``), drawn with
+    matplotlib's ``connectionstyle`` (``"arc3"`` for a straight arrow,
+    ``"angle,angleA=90,angleB=0"`` for an elbow, ``"arc,angleA=180,
+    angleB=180,armA=30,armB=30"`` for a loop back), and an optional
+    ``label`` (``"yes"``/``"no"``) just after it leaves the source. The box
+    sizes are measured after a draw, so arrows start and end on the box
+    edges at any font size. The axes are switched off and fitted to the boxes
+    with ``margin`` (x, y) in data units to spare (room for loops). Returns ``{name: text artist}``.
+    """
+    if not isinstance(nodes, dict) or not nodes:
+        raise ValueError("nodes must be a non-empty dict name -> (x, y, text, kind)")
+    boxes = {}
+    for name, node in nodes.items():
+        if not isinstance(node, tuple) or len(node) != 4:
+            raise ValueError(f"nodes[{name!r}] must be (x, y, text, kind), got {node!r}")
+        x, y, text, kind = node
+        if kind not in FLOW_STYLES:
+            raise ValueError(f"nodes[{name!r}] kind must be one of {sorted(FLOW_STYLES)}, "
+                             f"got {kind!r}")
+        boxes[name] = ax.text(x, y, text, ha="center", va="center", fontsize=fontsize,
+                              bbox=FLOW_STYLES[kind], zorder=3)
+    xs = [n[0] for n in nodes.values()]
+    ys = [n[1] for n in nodes.values()]
+    ax.set_xlim(min(xs) - margin[0], max(xs) + margin[0])
+    ax.set_ylim(min(ys) - margin[1], max(ys) + margin[1])
+    ax.set_axis_off()
+    for _ in range(3):                          # fit the limits to the boxes as drawn
+        ax.figure.canvas.draw()                 # (box sizes need a renderer)
+        to_data = ax.transData.inverted()
+        corners = np.vstack([to_data.transform(b.get_bbox_patch().get_window_extent()
+                                                .get_points()) for b in boxes.values()])
+        ax.set_xlim(corners[:, 0].min() - margin[0], corners[:, 0].max() + margin[0])
+        ax.set_ylim(corners[:, 1].min() - margin[1], corners[:, 1].max() + margin[1])
+    ax.figure.canvas.draw()
+    to_data = ax.transData.inverted()
+
+    def anchor(name, side):
+        if side not in _SIDES:
+            raise ValueError(f"sides must be among {sorted(_SIDES)}, got {side!r}")
+        ext = boxes[name].get_bbox_patch().get_window_extent()
+        fx, fy = _SIDES[side]
+        return to_data.transform((ext.x0 + fx * ext.width, ext.y0 + fy * ext.height))
+
+    for edge in edges:
+        if not isinstance(edge, tuple) or len(edge) != 5:
+            raise ValueError("each edge must be (source, target, label, sides, "
+                             f"connectionstyle), got {edge!r}")
+        src, dst, label, sides, style = edge
+        for end in (src, dst):
+            if end not in boxes:
+                raise ValueError(f"edge {edge!r} names an unknown node {end!r}")
+        start, stop = anchor(src, sides[0]), anchor(dst, sides[1])
+        ax.annotate("", xy=stop, xytext=start,
+                    arrowprops=dict(arrowstyle="-|>", color="0.25", linewidth=1.1,
+                                    connectionstyle=style, shrinkA=0, shrinkB=0),
+                    annotation_clip=False, zorder=2)
+        if label:                               # beside a vertical arrow, above a horizontal one
+            dx, dy = _LEAVE[sides[0]]
+            ax.annotate(label, start, xytext=(8 * dx + (6 if dy else 0), 8 * dy + (0 if dy else 3)),
+                        textcoords="offset points", ha="right" if dx < 0 else "left",
+                        va="bottom" if not dy else ("top" if dy < 0 else "bottom"),
+                        fontsize=fontsize - 1, style="italic", color="0.2",
+                        annotation_clip=False)
+    return boxes

@@ -127,3 +127,39 @@ def test_momentum_stable_regions_shade_what_the_roots_say():
         assert np.array_equal(stable[clear], (gx < edge)[clear])
     assert len(ax.get_legend().get_texts()) == 3
     plt.close(fig)
+
+
+def test_flowchart_arrows_start_and_end_on_box_edges():
+    """Each arrow's ends lie on the edges of the boxes it joins (measured in
+    display pixels, 1 px of tolerance for antialiasing-free geometry), labels
+    are drawn, and malformed nodes or edges are rejected by name."""
+    nodes = {"a": (0, 2, "first step", "step"), "q": (0, 1, "a question?", "question"),
+             "b": (2, 1, "other", "step"), "z": (0, 0, "the end", "end")}
+    edges = [("a", "q", None, ("bottom", "top"), "arc3"),
+             ("q", "b", "yes", ("right", "left"), "arc3"),
+             ("q", "z", "no", ("bottom", "top"), "arc3"),
+             ("z", "a", None, ("left", "left"), "arc,angleA=180,angleB=180,armA=20,armB=20,rad=5")]
+    fig, ax = plt.subplots(figsize=(5, 4))
+    boxes = plotting.plot_flowchart(ax, nodes, edges)
+    fig.canvas.draw()
+    arrows = [c for c in ax.texts if c.get_text() == "" and hasattr(c, "arrow_patch")]
+    assert len(arrows) == len(edges)
+    for (src, dst, _, sides, _), arrow in zip(edges, arrows):
+        for name, side, xy in ((src, sides[0], arrow.xyann), (dst, sides[1], arrow.xy)):
+            ext = boxes[name].get_bbox_patch().get_window_extent()
+            px, py = ax.transData.transform(xy)
+            want = {"top": (ext.x0 + ext.width / 2, ext.y1),
+                    "bottom": (ext.x0 + ext.width / 2, ext.y0),
+                    "left": (ext.x0, ext.y0 + ext.height / 2),
+                    "right": (ext.x1, ext.y0 + ext.height / 2)}[side]
+            assert abs(px - want[0]) < 1 and abs(py - want[1]) < 1, (name, side)
+    assert {"yes", "no"} <= {t.get_text() for t in ax.texts}
+    with pytest.raises(ValueError, match="kind"):
+        plotting.plot_flowchart(ax, {"a": (0, 0, "x", "diamond")}, [])
+    with pytest.raises(ValueError, match="unknown node"):
+        plotting.plot_flowchart(ax, {"a": (0, 0, "x", "step")},
+                                [("a", "b", None, ("top", "top"), "arc3")])
+    with pytest.raises(ValueError, match="sides"):
+        plotting.plot_flowchart(ax, {"a": (0, 0, "x", "step"), "b": (1, 0, "y", "step")},
+                                [("a", "b", None, ("up", "top"), "arc3")])
+    plt.close(fig)
