@@ -8,7 +8,9 @@ Modules, in the order the layers depend on one another:
 - :mod:`lrtutor.schedules`: learning-rate schedules as pure maps ``t -> eta_t``;
 - :mod:`lrtutor.optim`: gradient descent, momentum, AdaGrad, RMSprop, Adam, AdamW;
 - :mod:`lrtutor.train`: one training loop returning a trace, and batched sweeps;
+- :mod:`lrtutor.checkpoint`: every stateful object as plain data, runs resumed exactly;
 - :mod:`lrtutor.theory`: closed forms the chapters derive;
+- :mod:`lrtutor.precondition`: preconditioners, Newton's step and line searches;
 - :mod:`lrtutor.finder`: the learning-rate range test and rate searches;
 - :mod:`lrtutor.data`: the real data sets shipped with the package (diabetes, digits);
 - :mod:`lrtutor.plotting` and :mod:`lrtutor.widgets`: figures and interactive
@@ -18,6 +20,7 @@ Importing the package has no side effects.
 """
 
 from lrtutor import (problems, network, diagnostics, schedules, optim, train,  # noqa: F401
-                     theory, finder, data)
+                     theory, finder, data, checkpoint)
+from lrtutor import precondition  # noqa: F401
 
 __version__ = "0.1.0"

@@ -35,22 +35,24 @@ _OPS = {
 }
 
 
-def _range_text(low, high, low_op, high_op):
+def _range_text(low, high, low_op, high_op, low_name=None, high_name=None):
     parts = []
-    if low is not None:
-        parts.append(f"{low_op} {low!r}")
-    if high is not None:
-        parts.append(f"{high_op} {high!r}")
+    for bound, op, label in ((low, low_op, low_name), (high, high_op, high_name)):
+        if bound is not None:
+            # a bound set by another parameter names it: "<= 2.0 (L)"
+            parts.append(f"{op} {bound!r} ({label})" if label else f"{op} {bound!r}")
     return " and ".join(parts)
 
 
 def check_real(name, value, *, low=None, high=None, low_op=">=", high_op="<=",
-               allow_inf=False):
+               allow_inf=False, low_name=None, high_name=None):
     """Return ``value`` as a Python float after checking kind and range.
 
     ``low``/``high`` bound the value with ``low_op`` (``">"`` or ``">="``) and
     ``high_op`` (``"<"`` or ``"<="``). NaN is always rejected; infinity only
-    when ``allow_inf`` is false.
+    when ``allow_inf`` is false. When a bound is another parameter's value,
+    ``low_name``/``high_name`` name that parameter in the message
+    (``"mu must be a finite number > 0 and <= 2.0 (L), got 3.0"``).
 
     >>> check_real("lr", 0.1, low=0, low_op=">")
     0.1
@@ -61,7 +63,7 @@ def check_real(name, value, *, low=None, high=None, low_op=">=", high_op="<=",
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    rng = _range_text(low, high, low_op, high_op)
+    rng = _range_text(low, high, low_op, high_op, low_name, high_name)
     what = "a number" if allow_inf else "a finite number"
     desc = f"{name} must be {what}" + (f" {rng}" if rng else "")
     try:
@@ -78,8 +80,11 @@ def check_real(name, value, *, low=None, high=None, low_op=">=", high_op="<=",
     return v
 
 
-def check_int(name, value, *, low=None, high=None):
+def check_int(name, value, *, low=None, high=None, low_name=None, high_name=None):
     """Return ``value`` as a Python int in ``[low, high]`` (bounds inclusive).
+
+    ``low_name``/``high_name`` name the parameter a bound comes from, as in
+    :func:`check_real`.
 
     Booleans and floats are rejected, even integral floats such as ``3.0``.
     Every integer must also fit numpy's int64 (``|value| <= 2**63 - 1``,
@@ -98,7 +103,7 @@ def check_int(name, value, *, low=None, high=None):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
     v = int(value)              # exact for Python ints and every numpy integer type
-    rng = _range_text(low, high, ">=", "<=")
+    rng = _range_text(low, high, ">=", "<=", low_name, high_name)
     desc = f"{name} must be an integer" + (f" {rng}" if rng else "")
     if (low is not None and v < low) or (high is not None and v > high):
         raise ValueError(f"{desc}, got {v!r}")

@@ -204,6 +204,8 @@ def _check_fractions(fractions, n_parts=None):
     if f.size < 2:
         raise ValueError(f"fractions must have at least 2 entries, got {f.size}")
     f = check_array("fractions", f, ndim=1, low=0, low_op=">")
+    if np.any(f > 1):           # a share above 1 cannot sum to 1 (and 1e308s overflow)
+        raise ValueError(f"fractions must have every entry in (0, 1], got {f!r}")
     total = float(f.sum())
     if abs(total - 1.0) > _FRACTION_SUM_TOL:
         raise ValueError(f"fractions must sum to 1 (within {_FRACTION_SUM_TOL:g}), "

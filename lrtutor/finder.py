@@ -46,7 +46,7 @@ __all__ = [
 
 def _check_bounds(low, high):
     low = check_real("low", low, low=0, low_op=">")
-    high = check_real("high", high, low=low, low_op=">")
+    high = check_real("high", high, low=low, low_op=">", low_name="low")
     return low, high
 
 
@@ -236,6 +236,15 @@ class ExponentialSweep:
     :math:`\eta_{\mathrm{end}}` is ``end_lr`` (> ``start_lr``), :math:`N` is
     ``num_it`` (an int >= 1) and :math:`i` the number of updates already applied.
 
+    Parameters
+    ----------
+    start_lr : float > 0
+        :math:`\eta_{\mathrm{start}}`, the rate of the first update.
+    end_lr : float > start_lr
+        :math:`\eta_{\mathrm{end}}`.
+    num_it : int >= 1
+        :math:`N`.
+
     Notes
     -----
     This is fastai's ``SchedExp(start_lr, end_lr)`` evaluated at
@@ -254,16 +263,21 @@ class ExponentialSweep:
 
     def __post_init__(self):
         start = check_real("start_lr", self.start_lr, low=0, low_op=">")
-        end = check_real("end_lr", self.end_lr, low=start, low_op=">")
+        end = check_real("end_lr", self.end_lr, low=start, low_op=">",
+                         low_name="start_lr")
         object.__setattr__(self, "start_lr", start)
         object.__setattr__(self, "end_lr", end)
         object.__setattr__(self, "num_it", check_int("num_it", self.num_it, low=1))
 
     def __call__(self, t):
-        t = np.asarray(t)
-        if not np.issubdtype(t.dtype, np.integer) or np.any(t < 0):
-            raise ValueError("t must be an integer (or integer array) >= 0")
-        out = self.start_lr * (self.end_lr / self.start_lr) ** (t / self.num_it)
+        from lrtutor.schedules._core import _as_steps    # the schedules' own check of t
+        t, _ = _as_steps(t)
+        with np.errstate(over="ignore"):
+            out = self.start_lr * (self.end_lr / self.start_lr) ** (t / self.num_it)
+        if not np.all(np.isfinite(out)):
+            first = int(np.asarray(t).flat[np.flatnonzero(~np.isfinite(out))[0]])
+            raise ValueError(f"t = {first} is past the sweep's end (num_it = "
+                             f"{self.num_it}): its rate overflows float64")
         return float(out) if out.ndim == 0 else out
 
 
@@ -433,7 +447,8 @@ def range_test(problem, optimizer, x0, start_lr=1e-7, end_lr=10, num_it=100,
         if not hasattr(problem, "batch_grad"):
             raise TypeError("batch_size needs a data-set problem (with batch_grad), "
                             f"got {type(problem).__name__}")
-        batch_size = check_int("batch_size", batch_size, low=1, high=problem.n)
+        batch_size = check_int("batch_size", batch_size, low=1, high=problem.n,
+                               high_name="the number of rows n")
         _check_rng(rng)
     opt = dataclasses.replace(optimizer, lr=sweep)
     state = opt.init(x)
@@ -476,6 +491,11 @@ def suggestion_window(result):
     updates: fastai's ``lrs[num_it//10:-5]``, dropping the noisy start and the
     last five (diverging) points.
 
+    Parameters
+    ----------
+    result : RangeTestResult
+        A range test's record (:func:`range_test`).
+
     Returns
     -------
     (ndarray, ndarray)
@@ -514,6 +534,11 @@ def suggest_valley(result):
     :math:`s = e - D`. The suggestion is the rate at
 
     .. math:: k = s + \lfloor D/3 \rfloor + \lfloor D/6 \rfloor .
+
+    Parameters
+    ----------
+    result : RangeTestResult
+        A range test's record (:func:`range_test`).
 
     Returns
     -------
@@ -560,6 +585,17 @@ def suggest_slide(result, lr_diff=15, thresh=0.005, adjust_value=1.0):
     Here :math:`\Delta` is ``lr_diff`` and :math:`\tau` is ``thresh``, an
     *absolute* slope difference: the rule depends on the scale of the loss.
 
+    Parameters
+    ----------
+    result : RangeTestResult
+        A range test's record (:func:`range_test`).
+    lr_diff : int >= 1, default 15
+        :math:`\Delta`, fastai's ``lr_diff``.
+    thresh : float >= 0, default 0.005
+        :math:`\tau`, fastai's ``thresh``.
+    adjust_value : float > 0, default 1.0
+        The factor applied to the candidate, fastai's ``adjust_value``.
+
     Returns
     -------
     float
@@ -596,6 +632,11 @@ def suggest_minimum(result):
 
     over the window of :func:`suggestion_window`.
 
+    Parameters
+    ----------
+    result : RangeTestResult
+        A range test's record (:func:`range_test`).
+
     Examples
     --------
     >>> r = RangeTestResult(lrs=np.arange(1.0, 9.0), losses=np.zeros(8),
@@ -615,6 +656,11 @@ def suggest_steep(result):
 
     (the left end of the steepest segment of the window).
 
+    Parameters
+    ----------
+    result : RangeTestResult
+        A range test's record (:func:`range_test`).
+
     Examples
     --------
     >>> r = RangeTestResult(lrs=10.0 ** np.arange(9), losses=np.zeros(9),
@@ -630,3 +676,289 @@ def suggest_steep(result):
 #: The four rules by fastai's names, in fastai's order.
 SUGGESTIONS = {"valley": suggest_valley, "slide": suggest_slide,
                "minimum": suggest_minimum, "steep": suggest_steep}
+
+
+# --------------------------------------------------------------------------
+# Stability limits and the Tuning Playbook's warmup protocol
+# --------------------------------------------------------------------------
+
+__all__ += ["largest_stable_rate", "WarmupProtocolResult", "warmup_protocol"]
+
+
+def largest_stable_rate(lrs, losses, threshold):
+    r"""The largest rate of a grid whose run trains: a finite loss below a threshold.
+
+    .. math:: \hat\eta = \max\,\{\eta_i :\ f_i \text{ finite and } f_i < \tau\},
+
+    where :math:`\eta_i` is ``lrs[i]``, :math:`f_i` is ``losses[i]``, the loss
+    its run ended at (NaN or infinity for a run that diverged), and
+    :math:`\tau` is ``threshold``. When no rate qualifies, :math:`\hat\eta`
+    is 0: the limit lies below the whole grid. Trailing axes of ``losses``
+    (seeds, settings) are kept, so one call gives one :math:`\hat\eta` per
+    seed.
+
+    Parameters
+    ----------
+    lrs : array_like, shape (R,)
+        At least 2 strictly increasing rates > 0.
+    losses : array_like, shape (R, ...)
+        The final loss of each rate's run; NaN or inf marks a divergence.
+    threshold : float
+        :math:`\tau`: a run *trains* when its final loss is below it.
+
+    Returns
+    -------
+    float or ndarray of shape (...)
+        :math:`\hat\eta`, or 0.0 where no rate of the grid trains.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For ``lrs`` that are not increasing and positive, ``losses`` whose
+        first axis does not match ``lrs``, or a non-finite ``threshold``.
+
+    Notes
+    -----
+    The rates above :math:`\hat\eta` need not all fail (a noisy run can
+    train at a larger rate after failing at a smaller one); the maximum
+    counts any success. The next grid rate above :math:`\hat\eta` is the
+    smallest rate found to fail: what the Deep Learning Tuning Playbook
+    calls ``unstable_base_learning_rate`` and the starting point of its
+    warmup protocol (:func:`warmup_protocol`). Chapter "Warmup and decay on a
+    network".
+
+    Examples
+    --------
+    >>> largest_stable_rate([0.1, 0.2, 0.4, 0.8], [0.5, 0.3, 0.9, np.nan], 0.6)
+    0.2
+    >>> largest_stable_rate([0.1, 0.2, 0.4], [[0.5, 0.7], [0.3, 0.9],
+    ...                                       [0.9, 0.4]], 0.6).tolist()
+    [0.2, 0.4]
+    """
+    rates = check_array("lrs", lrs, ndim=1, low=0, low_op=">")
+    if rates.size < 2 or np.any(np.diff(rates) <= 0):
+        raise ValueError("lrs must be a 1-D array of at least 2 strictly "
+                         f"increasing rates > 0, got {rates!r}")
+    f = check_array("losses", losses, finite=False)
+    if f.ndim < 1 or f.shape[0] != rates.size:
+        raise ValueError(f"losses must have shape ({rates.size}, ...) to match lrs, "
+                         f"got {f.shape}")
+    threshold = check_real("threshold", threshold)
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(f) & (f < threshold)
+    grid = rates.reshape((-1,) + (1,) * (f.ndim - 1))
+    out = np.max(np.where(ok, grid, 0.0), axis=0)          # 0 where none trains
+    return float(out) if out.ndim == 0 else out
+
+
+@dataclass(frozen=True)
+class WarmupProtocolResult:
+    r"""What :func:`warmup_protocol` measured.
+
+    Attributes
+    ----------
+    peak_lrs : ndarray, shape (P,)
+        The peak rates :math:`\eta` tried.
+    warmups : ndarray of int, shape (K,)
+        The warmup lengths :math:`W`, increasing.
+    hold : int
+        :math:`h`: each run makes :math:`(1+h)W` updates.
+    threshold : float
+        :math:`\tau`: a run is stable when it did not diverge and its loss
+        after :math:`(1+h)W` updates is below it.
+    losses : ndarray, shape (P, K, S)
+        That final full loss per peak, warmup and seed (NaN if diverged).
+    stable : ndarray of bool, shape (P, K, S)
+    min_fraction : float
+        :math:`q`: the share of seeds that must be stable.
+    shortest : tuple of (int or None), length P
+        The protocol's answer per peak: the shortest :math:`W` with a share
+        of stable seeds of at least :math:`q`, or ``None`` if no :math:`W`
+        of the grid qualifies.
+    """
+
+    peak_lrs: np.ndarray
+    warmups: np.ndarray
+    hold: int
+    threshold: float
+    losses: np.ndarray
+    stable: np.ndarray
+    min_fraction: float
+    shortest: tuple
+
+    def __post_init__(self):
+        peaks = check_array("peak_lrs", self.peak_lrs, ndim=1, low=0, low_op=">")
+        if isinstance(self.warmups, (str, bytes)) or np.ndim(self.warmups) != 1:
+            raise ValueError(f"warmups must be a 1-D sequence of integers >= 1, "
+                             f"got {self.warmups!r}")
+        warm = [check_int(f"warmups[{k}]", w, low=1) for k, w in enumerate(self.warmups)]
+        if not peaks.size or not warm or any(b <= a for a, b in zip(warm, warm[1:])):
+            raise ValueError("peak_lrs and warmups must be non-empty and warmups strictly "
+                             f"increasing, got {peaks.size} peaks and warmups {warm}")
+        P, K = peaks.size, len(warm)
+        losses = check_array("losses", self.losses, ndim=3, finite=False)
+        if losses.shape[:2] != (P, K) or losses.shape[2] == 0:
+            raise ValueError(f"losses must have shape ({P}, {K}, S) to match peak_lrs and "
+                             f"warmups, got {losses.shape}")
+        stable = np.asarray(self.stable)
+        if stable.dtype != bool or stable.shape != losses.shape:
+            raise ValueError(f"stable must be a boolean array of shape {losses.shape}, "
+                             f"got {stable.dtype} of shape {stable.shape}")
+        shortest = self.shortest
+        if not isinstance(shortest, tuple) or len(shortest) != P or any(
+                w is not None and w not in warm for w in shortest):
+            raise ValueError(f"shortest must be a tuple of {P} entries, each None or one "
+                             f"of warmups {warm}, got {shortest!r}")
+        warm = np.array(warm, dtype=np.int64)
+        for name, arr in (("peak_lrs", peaks), ("warmups", warm), ("losses", losses),
+                          ("stable", stable)):
+            arr = arr.copy()
+            arr.flags.writeable = False
+            object.__setattr__(self, name, arr)
+        object.__setattr__(self, "hold", check_int("hold", self.hold, low=0))
+        object.__setattr__(self, "threshold", check_real("threshold", self.threshold))
+        object.__setattr__(self, "min_fraction", check_real(
+            "min_fraction", self.min_fraction, low=0, high=1, low_op=">"))
+
+    def __repr__(self):
+        pairs = ", ".join(f"{eta:.3g}: {w}" for eta, w in zip(self.peak_lrs, self.shortest))
+        return (f"WarmupProtocolResult(warmups={self.warmups.tolist()}, hold={self.hold}, "
+                f"shortest W per peak {{{pairs}}})")
+
+
+def warmup_protocol(problem, optimizer, x0, peak_lrs, warmups, threshold, *, hold=2,
+                    min_fraction=1.0, rng=None, batch_size=None, **options):
+    r"""The Deep Learning Tuning Playbook's protocol for the warmup length, run.
+
+    For every peak rate :math:`\eta` of ``peak_lrs``, every warmup length
+    :math:`W` of ``warmups`` and every starting point (seed) of ``x0``, train
+    for :math:`(1+h)W` updates with a linear ramp from 0 followed by a hold
+    at the peak,
+
+    .. math:: \eta_t = \begin{cases} \eta\, t/W & 0 \le t < W \\
+                                     \eta & W \le t < (1+h)W, \end{cases}
+
+    and call the run *stable* when it did not diverge and its full loss
+    :math:`f(\theta_{(1+h)W})` is below :math:`\tau`. The protocol's answer
+    for :math:`\eta` is the shortest warmup with which a share of at least
+    :math:`q` of the :math:`S` seeds is stable:
+
+    .. math:: W^\star(\eta) = \min\Big\{W :\ \frac1S \sum_{s=1}^{S}
+              \mathbb 1\big[\text{run } (\eta, W, s) \text{ stable}\big]
+              \ge q\Big\},
+
+    where :math:`h` is ``hold``, :math:`\tau` is ``threshold`` and :math:`q`
+    is ``min_fraction``. The schedule is
+    ``lrtutor.schedules.Warmup(Constant(eta), W)``; each :math:`W` is one
+    call of :func:`lrtutor.train.sweep_schedules` that runs every peak and
+    seed at once (:math:`P S` networks per call).
+
+    Parameters
+    ----------
+    problem : a problem of :mod:`lrtutor.problems` or :mod:`lrtutor.network`
+    optimizer : an optimizer of :mod:`lrtutor.optim`
+        Its ``lr`` is replaced by the warmup schedules.
+    x0 : array_like, shape (S, d)
+        One starting point per seed.
+    peak_lrs : array_like, shape (P,)
+        Peak rates > 0. The Playbook's choice is ten times
+        ``unstable_base_learning_rate``, the smallest rate at which training
+        without warmup fails (see :func:`largest_stable_rate`).
+    warmups : sequence of int, strictly increasing, each >= 1
+        The Playbook sweeps :math:`W` over orders of magnitude, the largest
+        at most a tenth of the training budget.
+    threshold : float
+        :math:`\tau`.
+    hold : int >= 0
+        :math:`h`; the Playbook's default is 2 (``post_warmup_steps =
+        2 * warmup_steps``).
+    min_fraction : float in (0, 1]
+        :math:`q`; 1 asks every seed to be stable.
+    rng : sequence of S numpy.random.Generator, optional
+        Required with ``batch_size``: each seed's batch order (copied, so
+        every run of a seed sees the same batches).
+    batch_size : int, optional
+        Mini-batch size; ``None`` is full batch.
+    **options
+        Further options of :func:`lrtutor.train.run` (``sampling``,
+        ``clip_norm``...). ``record_every`` defaults to :math:`(1+h)W`: only
+        the start and the end are evaluated on the full data.
+
+    Returns
+    -------
+    WarmupProtocolResult
+
+    Raises
+    ------
+    ValueError, TypeError
+        For arguments out of range or of the wrong kind (the message names
+        the parameter), and as :func:`lrtutor.train.sweep_schedules` does.
+
+    Notes
+    -----
+    A short run can miss :math:`\tau` because it is short, not because it
+    is unstable: include a peak that trains without warmup as a control,
+    which shows from which :math:`W` on the criterion can be met at all.
+    The criterion is a finite-time one: on a quadratic, whose curvature never
+    changes, every step of the hold at a peak above :math:`2/L` multiplies
+    the error by :math:`|1-\eta L| > 1`, so a long enough hold fails for
+    every :math:`W`, yet the Playbook's :math:`h = 2` can pass because the
+    ramp's contraction has not been undone yet. Warmup truly helps only
+    where the sharpness falls during the ramp. Chapter "Warmup and decay on
+    a network".
+
+    References
+    ----------
+    Godbole, Dahl, Gilmer, Shallue and Nado (2023), *Deep Learning Tuning
+    Playbook*, "How to apply learning rate warmup".
+
+    Examples
+    --------
+    >>> from lrtutor.problems import Quadratic
+    >>> from lrtutor.optim import SGD
+    >>> res = warmup_protocol(Quadratic.one_d(1.0), SGD(lr=1.0), [[1.0]],
+    ...                       [1.0, 2.5], [2, 8], threshold=0.5)
+    >>> res.shortest             # 2.5 > 2/L: no warmup makes it stable
+    (2, None)
+    >>> res.losses[1, :, 0].round(3).tolist()   # x_6 = -1.5**4 / 4, x_24 = 1.546
+    [0.801, 1.196]
+    """
+    from lrtutor.schedules import Constant, Warmup
+    from lrtutor.train import sweep_schedules
+
+    check_problem("problem", problem)
+    check_optimizer("optimizer", optimizer)
+    peaks = check_array("peak_lrs", peak_lrs, ndim=1, low=0, low_op=">")
+    if peaks.size == 0:
+        raise ValueError("peak_lrs must contain at least one rate > 0")
+    if isinstance(warmups, (str, bytes)) or np.ndim(warmups) != 1 or len(warmups) == 0:
+        raise ValueError("warmups must be a non-empty 1-D sequence of integers >= 1, "
+                         f"got {warmups!r}")
+    lengths = [check_int(f"warmups[{k}]", w, low=1) for k, w in enumerate(warmups)]
+    if any(b <= a for a, b in zip(lengths, lengths[1:])):
+        raise ValueError(f"warmups must be strictly increasing, got {lengths}")
+    threshold = check_real("threshold", threshold)
+    hold = check_int("hold", hold, low=0)
+    min_fraction = check_real("min_fraction", min_fraction, low=0, high=1, low_op=">")
+    starts = check_array("x0", x0, ndim=2)
+    P, K, S = peaks.size, len(lengths), starts.shape[0]
+    losses = np.full((P, K, S), np.nan)
+    stable = np.zeros((P, K, S), dtype=bool)
+    for k, W in enumerate(lengths):
+        steps = (1 + hold) * W
+        opts = dict(options)
+        opts.setdefault("record_every", steps)
+        with np.errstate(all="ignore"):     # a huge peak overflows: a divergence
+            trace = sweep_schedules(problem, optimizer,
+                                    [Warmup(Constant(float(eta)), W) for eta in peaks],
+                                    starts, steps, rng=rng, batch_size=batch_size, **opts)
+        final = trace.losses[-1]                                     # (P, S)
+        losses[:, k] = final
+        with np.errstate(invalid="ignore"):
+            stable[:, k] = (trace.diverged_at < 0) & np.isfinite(final) & (final < threshold)
+    share = stable.mean(axis=-1)                                     # (P, K)
+    shortest = tuple(lengths[int(np.argmax(row >= min_fraction))]
+                     if np.any(row >= min_fraction) else None for row in share)
+    return WarmupProtocolResult(peak_lrs=peaks, warmups=lengths, hold=hold,
+                                threshold=threshold, losses=losses, stable=stable,
+                                min_fraction=min_fraction, shortest=shortest)

@@ -631,7 +631,8 @@ class MLP:
         :meth:`grad` (equal to it when ``batch_size == n``).
         """
         _check_rng(rng)
-        batch_size = check_int("batch_size", batch_size, low=1, high=self.n)
+        batch_size = check_int("batch_size", batch_size, low=1, high=self.n,
+                               high_name="the number of rows n")
         idx = rng.choice(self.n, size=batch_size, replace=False)
         return self.batch_grad(x, idx)
 

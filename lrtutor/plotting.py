@@ -1491,7 +1491,7 @@ def plot_flowchart(ax, nodes, edges, *, fontsize=9, margin=(0.6, 0.2)):
 
     ``nodes`` maps a name to ``(x, y, text, kind)`` in data coordinates, with
     ``kind`` one of ``"step"``, ``"question"`` (a yes/no decision) and
-    ``"end"`` (see :data:`FLOW_STYLES`). ``edges`` is a sequence of
+    ``"end"`` (see ``plotting.FLOW_STYLES``). ``edges`` is a sequence of
     ``(source, target, label, sides, connectionstyle)``: an arrow that leaves
     the source box at side ``sides[0]`` and enters the target at ``sides[1]``
     (each of ``"top"``, ``"bottom"``, ``"left"``, ``"right"``), drawn with

@@ -41,6 +41,20 @@ def _quiet():
     return np.errstate(over="ignore", invalid="ignore")
 
 
+def _linear_in_v(apply, v):
+    """``apply(v)`` for a map linear in ``v`` (a Hessian-vector product), never
+    NaN for a finite ``v``: where a huge ``v`` (``1e308``) overflows a sum to
+    ``inf - inf``, that row is ``s * apply(v / s)`` with ``s = max|v|``, finite
+    or an honest ``+-inf``. Other rows are the plain product, bit for bit."""
+    with _quiet():
+        out = apply(v)
+        bad = np.isnan(out) & np.all(np.isfinite(v), axis=-1, keepdims=True)
+        if np.any(bad):
+            s = np.max(np.abs(v), axis=-1, keepdims=True)
+            out = np.where(bad, s * apply(v / np.where(s > 0, s, 1.0)), out)
+    return out
+
+
 def _check_x(x, dim):
     """Return ``x`` as a float64 array of shape ``(..., dim)`` (non-finite allowed)."""
     arr = check_array("x", x, finite=False)
@@ -193,8 +207,15 @@ class Quadratic(_Spectrum):
     def one_d(cls, lam, minimizer=0.0):
         r"""The 1-D quadratic :math:`f(x) = \tfrac{\lambda}{2}(x - x^\star)^2`.
 
-        ``lam`` is :math:`\lambda > 0`, ``minimizer`` is :math:`x^\star`.
+        Parameters
+        ----------
+        lam : float > 0
+            The curvature :math:`\lambda` (so :math:`L = \mu = \lambda`).
+        minimizer : float, default 0.0
+            :math:`x^\star`, finite.
 
+        Examples
+        --------
         >>> q = Quadratic.one_d(2.0, minimizer=1.0)
         >>> float(q.loss([3.0])), q.grad([3.0]).tolist()
         (4.0, [4.0])
@@ -217,6 +238,17 @@ class Quadratic(_Spectrum):
         (``lam2``) to :math:`(-\sin\phi, \cos\phi)`. An ill-conditioned,
         rotated valley is the book's standard picture of zig-zagging.
 
+        Parameters
+        ----------
+        lam1, lam2 : float > 0
+            The two eigenvalues :math:`\lambda_1, \lambda_2`.
+        angle : float, default 0.0
+            :math:`\phi` in radians, finite.
+        minimizer : array_like, shape (2,), default (0.0, 0.0)
+            :math:`\theta^\star`, finite.
+
+        Examples
+        --------
         >>> q = Quadratic.two_d(1.0, 3.0, angle=np.pi / 4)
         >>> q.hessian.round(6).tolist()
         [[2.0, -1.0], [-1.0, 2.0]]
@@ -240,13 +272,26 @@ class Quadratic(_Spectrum):
         distributed). The minimizer is the origin. ``dim = 1`` needs
         ``mu == L``.
 
+        Parameters
+        ----------
+        dim : int >= 1
+            The dimension :math:`d`.
+        L : float > 0
+            The largest eigenvalue.
+        mu : float
+            The smallest eigenvalue, :math:`0 < \mu \le L`.
+        rng : numpy.random.Generator
+            Draws the basis.
+
+        Examples
+        --------
         >>> q = Quadratic.random(3, L=100.0, mu=1.0, rng=np.random.default_rng(0))
         >>> q.eigenvalues.round(6).tolist(), q.condition_number
         ([1.0, 10.0, 100.0], 100.0)
         """
         dim = check_int("dim", dim, low=1)
         L = check_real("L", L, low=0, low_op=">")
-        mu = check_real("mu", mu, low=0, high=L, low_op=">")
+        mu = check_real("mu", mu, low=0, high=L, low_op=">", high_name="L")
         _check_rng(rng)
         if dim == 1 and mu != L:
             raise ValueError(f"mu must equal L when dim is 1 (one eigenvalue), "
@@ -285,8 +330,7 @@ class Quadratic(_Spectrum):
         """
         x = _check_x(x, self.dim)
         v, shape = _check_v(v, x)
-        with _quiet():
-            return np.broadcast_to(v @ self.hessian, shape).copy()
+        return np.broadcast_to(_linear_in_v(lambda w: w @ self.hessian, v), shape).copy()
 
     def __repr__(self):
         return (f"Quadratic(dim={self.dim}, L={self.L:g}, mu={self.mu:g}, "
@@ -394,9 +438,10 @@ class Rosenbrock:
             b = self.b
             h11 = 2 - 4 * b * (w - u * u) + 8 * b * u * u
             h12 = -4 * b * u
-            out = np.stack([h11 * v[..., 0] + h12 * v[..., 1],
-                            h12 * v[..., 0] + 2 * b * v[..., 1]], axis=-1)
-            return np.broadcast_to(out, shape).copy()
+        out = _linear_in_v(lambda v: np.stack([h11 * v[..., 0] + h12 * v[..., 1],
+                                               h12 * v[..., 0] + 2 * b * v[..., 1]],
+                                              axis=-1), v)
+        return np.broadcast_to(out, shape).copy()
 
     def __repr__(self):
         return f"Rosenbrock(a={self.a:g}, b={self.b:g})"
@@ -405,6 +450,26 @@ class Rosenbrock:
 # --------------------------------------------------------------------------
 # Data-set problems
 # --------------------------------------------------------------------------
+
+def _products(x, design):
+    """``x @ design.T``, never NaN for a finite ``x``.
+
+    Huge finite parameters (``1e308``) can overflow the sum of products to
+    ``inf - inf = nan``. Those rows are recomputed from ``x`` divided by its
+    largest entry (at most 1 in size, so no sum overflows) and multiplied back:
+    each product is then a finite number or an honest ``+-inf``. Other rows are
+    the plain product, bit for bit.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = x @ design.T
+    bad = np.isnan(z) & np.all(np.isfinite(x), axis=-1, keepdims=True)
+    if np.any(bad):
+        s = np.max(np.abs(x), axis=-1, keepdims=True)
+        with np.errstate(over="ignore", invalid="ignore"):
+            scaled = s * ((x / np.where(s > 0, s, 1.0)) @ design.T)
+        z = np.where(bad, scaled, z)
+    return z
+
 
 class _DataProblem:
     """Shared plumbing of the data-set problems: design matrix, shapes, batches.
@@ -509,8 +574,8 @@ class _DataProblem:
             design = self.design
         else:
             design = self.design[self._rows(idx)]
-        with _quiet():
-            return np.broadcast_to(self._hvp_rows(x, v, design), shape).copy()
+        out = _linear_in_v(lambda w: self._hvp_rows(x, w, design), v)
+        return np.broadcast_to(out, shape).copy()
 
     def stochastic_grad(self, x, rng, batch_size):
         r"""Mini-batch gradient on ``batch_size`` distinct rows drawn uniformly.
@@ -521,7 +586,8 @@ class _DataProblem:
         ``x`` (all runs of a sweep see the same mini-batch).
         """
         _check_rng(rng)
-        batch_size = check_int("batch_size", batch_size, low=1, high=self.n)
+        batch_size = check_int("batch_size", batch_size, low=1, high=self.n,
+                               high_name="the number of rows n")
         idx = rng.choice(self.n, size=batch_size, replace=False)
         return self.batch_grad(x, idx)
 
@@ -611,8 +677,9 @@ class LinearRegression(_DataProblem, _Spectrum):
 
     @staticmethod
     def _loss_rows(x, design, y):
-        r = x @ design.T - y
-        return 0.5 * np.mean(r * r, axis=-1)
+        r = _products(x, design) - y
+        with np.errstate(over="ignore"):          # overflow: an infinite loss
+            return 0.5 * np.mean(r * r, axis=-1)
 
     @staticmethod
     def _grad_rows(x, design, y):
@@ -691,20 +758,27 @@ class LogisticRegression(_DataProblem):
 
     @staticmethod
     def _loss_rows(x, design, y):
-        z = x @ design.T
-        return np.mean(np.logaddexp(0.0, z) - y * z, axis=-1)
+        z = _products(x, design)
+        if np.all(np.isfinite(z)):
+            return np.mean(np.logaddexp(0.0, z) - y * z, axis=-1)
+        # an overflowed logit (+-inf): softplus(z) - y z = softplus(-z) for y = 1,
+        # softplus(z) for y = 0, so the loss is +inf or 0 there, never inf - inf
+        return np.mean(np.logaddexp(0.0, np.where(y == 1, -z, z)), axis=-1)
 
     @staticmethod
     def _grad_rows(x, design, y):
-        z = x @ design.T
+        z = _products(x, design)
         p = np.exp(-np.logaddexp(0.0, -z))         # sigma(z) without overflow
         return (p - y) @ design / design.shape[0]
 
     @staticmethod
     def _hvp_rows(x, v, design):
-        z = x @ design.T
+        z = _products(x, design)
         w = np.exp(-np.logaddexp(0.0, z) - np.logaddexp(0.0, -z))   # sigma(z) sigma(-z)
-        return (w * (v @ design.T)) @ design / design.shape[0]
+        u = _products(v, design)
+        with np.errstate(over="ignore", invalid="ignore"):
+            wu = np.where(w == 0, 0.0, w * u)      # a saturated row adds 0, not 0 * inf
+            return wu @ design / design.shape[0]
 
     def __repr__(self):
         return f"LogisticRegression(n={self.n}, dim={self.dim}, L={self.L:g})"

@@ -43,7 +43,7 @@ __all__ = [
 
 def _check_L_mu(L, mu):
     L = check_real("L", L, low=0, low_op=">")
-    mu = check_real("mu", mu, low=0, high=L, low_op=">")
+    mu = check_real("mu", mu, low=0, high=L, low_op=">", high_name="L")
     return L, mu
 
 
@@ -175,6 +175,13 @@ def optimal_contraction(L, mu):
     where :math:`L` is ``L`` and :math:`\mu` is ``mu``. For large
     :math:`\kappa` this is about :math:`1 - 2/\kappa`: the number of steps
     grows linearly with the condition number.
+
+    Parameters
+    ----------
+    L : float > 0
+        The largest Hessian eigenvalue.
+    mu : float
+        The smallest, :math:`0 < \mu \le L`.
 
     Examples
     --------
@@ -372,6 +379,13 @@ def heavy_ball_optimal(L, mu):
     spectrum are then critically damped, and every eigendirection contracts by
     :func:`heavy_ball_optimal_rate` :math:`= \sqrt{\beta^\star}`.
 
+    Parameters
+    ----------
+    L : float > 0
+        The largest Hessian eigenvalue.
+    mu : float
+        The smallest, :math:`0 < \mu \le L`.
+
     Returns
     -------
     (float, float)
@@ -398,6 +412,13 @@ def heavy_ball_optimal_rate(L, mu):
     where :math:`L` is ``L``, :math:`\mu` is ``mu`` and :math:`\kappa = L/\mu`.
     Compared with :func:`optimal_contraction` the condition number enters
     through its square root: about :math:`1 - 2/\sqrt\kappa` per step.
+
+    Parameters
+    ----------
+    L : float > 0
+        The largest Hessian eigenvalue.
+    mu : float
+        The smallest, :math:`0 < \mu \le L`.
 
     Examples
     --------
@@ -808,7 +829,7 @@ def minibatch_gradient_variance(sigma2, batch_size, n):
     """
     sigma2 = check_real("sigma2", sigma2, low=0)
     n = check_int("n", n, low=1)
-    batch_size = check_int("batch_size", batch_size, low=1, high=n)
+    batch_size = check_int("batch_size", batch_size, low=1, high=n, high_name="n")
     if n == 1:
         return 0.0
     return sigma2 / batch_size * (n - batch_size) / (n - 1)
@@ -994,3 +1015,153 @@ def nesterov_rate(eta, beta, eigenvalues):
 
 
 __all__ += ["nesterov_rate"]
+
+
+# --- more adaptive methods ---
+# Closed forms of the chapter "Adaptive methods" (book/adaptive_methods), part
+# "More adaptive methods": RAdam's rectification and NAdam's momentum schedule.
+
+__all__ += ["radam_rectification", "nadam_momentum"]
+
+
+def _check_updates(t):
+    """Update numbers t = 1, 2, ...: a Python/numpy int or an integer array."""
+    if isinstance(t, (bool, np.bool_)):
+        raise TypeError(f"t must be an integer or an integer array, got {type(t).__name__}")
+    arr = np.asarray(t)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"t must be an integer or an integer array, got dtype {arr.dtype}")
+    if arr.size and arr.min() < 1:
+        raise ValueError(f"t must have every entry >= 1 (updates are numbered from 1), "
+                         f"got {arr.min()}")
+    return arr.astype(np.float64)
+
+
+def radam_rectification(beta2, t):
+    r"""RAdam's length :math:`\rho_t` of the second-moment average and its rectification :math:`r_t`.
+
+    Liu et al. (2020) approximate Adam's exponential average of squared
+    gradients after :math:`t` updates by a simple average of :math:`\rho_t`
+    terms, and scale the adaptive step by the factor :math:`r_t` that makes
+    the variance of :math:`1/\sqrt{\hat v_t}` equal to its limit:
+
+    .. math::
+
+        \rho_\infty = \frac{2}{1-\beta_2} - 1, \qquad
+        \rho_t = \rho_\infty - \frac{2t\,\beta_2^t}{1-\beta_2^t}, \qquad
+        r_t = \sqrt{\frac{(\rho_t-4)(\rho_t-2)\,\rho_\infty}
+                         {(\rho_\infty-4)(\rho_\infty-2)\,\rho_t}},
+
+    where :math:`\beta_2` is ``beta2`` and :math:`t` is the update number
+    ``t`` (:math:`t = 1` for the first update). :math:`r_t` is used, and
+    defined here, only where :math:`\rho_t > 5`; before that RAdam takes
+    momentum steps without the adaptive denominator.
+
+    Parameters
+    ----------
+    beta2 : float in (0, 1)
+    t : int or integer array, every entry >= 1
+
+    Returns
+    -------
+    (rho, r) : floats or float64 arrays of the shape of ``t``
+        ``rho`` is :math:`\rho_t`; ``r`` is :math:`r_t` where
+        :math:`\rho_t > 5` and NaN where RAdam takes no adaptive step (by
+        design, so that a plot leaves those updates blank).
+
+    Raises
+    ------
+    TypeError
+        If ``t`` is not an integer or integer array.
+    ValueError
+        If ``beta2`` is not in (0, 1) or an entry of ``t`` is below 1.
+
+    Notes
+    -----
+    :math:`\rho_1 = 1` for every :math:`\beta_2` and :math:`\rho_t` rises
+    towards :math:`\rho_\infty` (1999 for :math:`\beta_2 = 0.999`), so
+    :math:`r_t \to 1`. ``torch.optim.RAdam`` and :class:`lrtutor.optim.RAdam`
+    compute the same two numbers at every update. Chapter "Adaptive methods",
+    section on RAdam.
+
+    References
+    ----------
+    Liu, Jiang, He, Chen, Liu, Gao, Han (2020), On the Variance of the Adaptive
+    Learning Rate and Beyond, ICLR, arXiv:1908.03265, Algorithm 2.
+
+    Examples
+    --------
+    >>> rho, r = radam_rectification(0.999, np.array([1, 5, 6, 100]))
+    >>> np.round(rho, 4).tolist()
+    [1.0, 4.996, 5.9942, 98.3329]
+    >>> np.round(r, 4).tolist()
+    [nan, nan, 0.0258, 0.2153]
+    """
+    beta2 = check_real("beta2", beta2, low=0, high=1, low_op=">", high_op="<")
+    t = _check_updates(t)
+    rho_inf = 2.0 / (1.0 - beta2) - 1.0
+    b = beta2 ** t
+    rho = rho_inf - 2.0 * t * b / (1.0 - b)
+    ok = rho > 5.0
+    safe = np.where(ok, rho, 5.0 + 1.0)         # no warnings in the unused branch
+    r = np.sqrt((safe - 4.0) * (safe - 2.0) * rho_inf
+                / ((rho_inf - 4.0) * (rho_inf - 2.0) * safe))
+    return _scalar_or_array(rho), _scalar_or_array(np.where(ok, r, np.nan))
+
+
+def nadam_momentum(beta1, psi, t):
+    r"""NAdam's momentum coefficient :math:`\mu_t` and the running product :math:`\Pi_t`.
+
+    PyTorch's NAdam (after Dozat, 2016) warms its momentum coefficient up
+    from :math:`\beta_1/2` towards :math:`\beta_1`:
+
+    .. math::
+
+        \mu_t = \beta_1\bigl(1 - \tfrac12\,0.96^{t\psi}\bigr), \qquad
+        \Pi_t = \prod_{i=1}^{t} \mu_i,
+
+    where :math:`\beta_1` is ``beta1``, :math:`\psi` is ``psi`` (PyTorch's
+    ``momentum_decay``, default 0.004) and :math:`t \ge 1` the update number.
+
+    Parameters
+    ----------
+    beta1 : float in [0, 1)
+    psi : float >= 0
+    t : int or integer array, every entry >= 1
+
+    Returns
+    -------
+    (mu, product) : floats or float64 arrays of the shape of ``t``
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a ``t`` that is not integer, or out-of-range arguments.
+
+    Notes
+    -----
+    :math:`\Pi_t` is a sum of logarithms, :math:`\exp\sum_i \log\mu_i`, which
+    equals the product to rounding for the :math:`t` of a plot; for
+    :math:`\beta_1 = 0` every :math:`\mu_i` and the product are 0. optax's
+    ``nadam`` keeps :math:`\mu_t = \beta_1`, the limit :math:`\psi \to \infty`.
+    :class:`lrtutor.optim.NAdam` keeps :math:`\Pi_t` in its state
+    (``mu_product``). Chapter "Adaptive methods", section on NAdam.
+
+    Examples
+    --------
+    >>> mu, prod = nadam_momentum(0.9, 0.004, np.array([1, 2, 3]))
+    >>> np.round(mu, 6).tolist(), np.round(prod, 6).tolist()
+    ([0.450073, 0.450147, 0.45022], [0.450073, 0.202599, 0.091214])
+    """
+    beta1 = check_real("beta1", beta1, low=0, high=1, high_op="<")
+    psi = check_real("psi", psi, low=0)
+    t = _check_updates(t)
+    mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
+    if beta1 == 0.0:
+        return _scalar_or_array(mu), _scalar_or_array(np.zeros_like(mu))
+    # log mu_i summed over i = 1..t, for every entry of t at once
+    top = int(t.max()) if t.size else 0
+    i = np.arange(1, top + 1, dtype=np.float64)
+    cum = np.concatenate([[0.0], np.cumsum(np.log(beta1 * (1.0 - 0.5 * 0.96 ** (i * psi))))])
+    prod = np.exp(cum[t.astype(np.int64)])
+    return _scalar_or_array(mu), _scalar_or_array(prod)

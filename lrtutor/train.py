@@ -4,7 +4,10 @@
 a :class:`Trace`: every iterate, every loss, the rate used at every update and
 the gradient norms. Divergence is a result, not a crash: the trace records the
 step at which the loss stopped being finite or exploded, freezes the parameters
-there and carries on quietly (no ``RuntimeWarning`` reaches the reader).
+there and carries on quietly (no ``RuntimeWarning`` reaches the reader). A run
+can be interrupted and resumed exactly: its trace carries a checkpoint
+(:attr:`Trace.checkpoint`), ``run(..., resume=trace)`` continues it as if it
+had never stopped, and :mod:`lrtutor.checkpoint` saves it as plain data.
 
 :func:`sweep` runs many learning rates at once. The rows of a batched parameter
 array are independent runs, so a thousand rates cost one vectorised loop, not a
@@ -20,8 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lrtutor._validate import (check_array, check_bool, check_callable, check_choice,
-                               check_int, check_optimizer, check_problem, check_real)
+from lrtutor._validate import (INT_MAX, check_array, check_bool, check_callable,
+                               check_choice, check_int, check_optimizer, check_problem,
+                               check_real)
 from lrtutor.diagnostics import clip_grad_norm, update_ratio
 
 __all__ = ["Trace", "run", "sweep", "rate_at"]
@@ -82,7 +86,8 @@ class Trace:
     state : NamedTuple
         The optimizer's state after the last step; pass it to :func:`run` as
         ``state=`` to continue the run (momentum buffers, moment estimates and
-        the step count carry over).
+        the step count carry over); ``resume=trace`` continues it exactly,
+        batches, records and divergence checks included.
     recorded : ndarray of int, shape (R,)
         The steps stored in ``params`` and ``losses``: increasing, from 0 to
         ``T``. Default: every step.
@@ -99,6 +104,21 @@ class Trace:
         With ``track_update_ratio``: :math:`\lVert \Delta W_l \rVert /
         \lVert W_l \rVert` of update ``t`` for each of the ``L`` layers
         (:func:`lrtutor.diagnostics.update_ratio`); NaN after divergence.
+    checkpoint : dict or None
+        What :func:`run` needs, beside the arrays above and ``state``, to
+        continue the run exactly (``run(..., resume=trace)``): the loop's
+        variables after the last step (``x``, ``x_prev``, ``loss``, ``grad``,
+        ``diverged_at``), the generators' states and the epoch's permutation
+        and position (``rng``, ``shared_rng``, ``perms``, ``pos``), how many
+        records and evaluations a longer run shares with this one
+        (``records``, ``evaluations``, ``evals``), ``step``, ``start`` and the
+        run's ``options``. Plain values and arrays only;
+        :func:`lrtutor.checkpoint.to_plain` saves the trace with it. A
+        stochastic run judges its last step by the full loss, because it
+        records it; a longer run judges that step by its batch loss, so a run
+        that fails only that last test has ``diverged_at`` equal to ``T`` but
+        is not yet diverged in ``checkpoint['diverged_at']``. ``None`` for a
+        trace that :func:`run` did not return as is (a reshaped sweep).
     """
 
     params: np.ndarray
@@ -113,6 +133,7 @@ class Trace:
     eval_steps: np.ndarray = None
     evals: dict = None
     update_ratios: np.ndarray = None
+    checkpoint: dict = None
 
     def __post_init__(self):
         # A Trace is made by run(); these checks keep a hand-made one honest.
@@ -171,6 +192,8 @@ class Trace:
             raise ValueError(f"diverged_at must be integers of shape {batch}, "
                              f"got {diverged.dtype} of shape {diverged.shape}")
         check_real("threshold", self.threshold, low=0, low_op=">", allow_inf=True)
+        if self.checkpoint is not None:
+            _check_checkpoint(self)
 
     @property
     def steps(self):
@@ -192,12 +215,36 @@ class Trace:
         """Parameters after the last step (the last finite iterate if diverged)."""
         return self.params[-1]
 
+    def _run_index(self, index):
+        """``index`` checked as one run of this trace: a tuple of ints, one per batch axis.
+
+        ``()`` (or ``None``) selects the only run of a single run; an int selects
+        a run of a 1-D sweep. Negative indices count from the end, as in numpy.
+        """
+        shape = self.diverged_at.shape
+        if index is None:
+            index = ()
+        parts = index if isinstance(index, tuple) else (index,)
+        if len(parts) != len(shape):
+            raise ValueError(f"index must select one run of this trace (batch shape {shape}: "
+                             f"{len(shape)} integer(s)), got {index!r}")
+        out = []
+        for axis, (i, n) in enumerate(zip(parts, shape)):
+            if isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer)):
+                raise TypeError(f"index must hold integers, got {type(i).__name__} "
+                                f"on axis {axis}")
+            if not -n <= int(i) < n:
+                raise ValueError(f"index must lie in [-{n}, {n}) on axis {axis}, got {int(i)}")
+            out.append(int(i))
+        return tuple(out)
+
     def finite_length(self, index=()):
         """Number of leading recorded iterates worth drawing: all, or up to the divergence.
 
         ``index`` selects a run of a sweep (``()`` for a single run). The
         iterates ``params[:finite_length(index)]`` are the run's finite path.
         """
+        index = self._run_index(index)
         at = int(self.diverged_at[index])
         return self.params.shape[0] if at < 0 else int(np.searchsorted(self.recorded, at))
 
@@ -206,11 +253,7 @@ class Trace:
 
         ``index`` selects a run of a sweep (an int for a 1-D sweep).
         """
-        if index is None:
-            if self.diverged_at.ndim != 0:
-                raise ValueError("index must select one run of this sweep "
-                                 f"(batch shape {self.diverged_at.shape})")
-            index = ()
+        index = self._run_index(index)
         at = int(self.diverged_at[index])
         if at >= 0:
             return f"diverged at step {at}"
@@ -320,9 +363,218 @@ def _check_monitors(problem, validation, monitors):
     return checks
 
 
+# --- Resuming a run: the checkpoint a trace carries -------------------------
+
+_CHECKPOINT_KEYS = ("step", "start", "x", "x_prev", "loss", "grad", "diverged_at", "records",
+                    "evaluations", "evals", "rng", "shared_rng", "perms", "pos", "options")
+_OPTION_KEYS = ("problem", "optimizer", "record_every", "eval_every", "sampling", "batch_size",
+                "blowup", "clip_norm", "track_update_ratio", "monitors")
+
+
+def _is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_checkpoint(trace):
+    """``trace.checkpoint`` must fit ``trace``: keys, kinds, shapes and ranges
+    (a checkpoint rebuilt from plain data is checked here, once)."""
+    ck = trace.checkpoint
+    if not isinstance(ck, dict):
+        raise TypeError(f"checkpoint must be a dict or None, got {type(ck).__name__}")
+    if set(ck) != set(_CHECKPOINT_KEYS):
+        raise ValueError(f"checkpoint must have exactly the keys {list(_CHECKPOINT_KEYS)}, "
+                         f"got {sorted(ck)}")
+    steps, shape = trace.steps, trace.params.shape[1:]
+    batch = shape[:-1]
+
+    def integer(key, low, high):
+        value = ck[key]
+        if not _is_int(value):
+            raise TypeError(f"checkpoint[{key!r}] must be an integer, got {value!r}")
+        if not low <= value <= high:
+            raise ValueError(f"checkpoint[{key!r}] must be an integer in [{low}, {high}], "
+                             f"got {value!r}")
+        return int(value)
+
+    def array(key, value, want, dtype=np.float64, optional=False):
+        if value is None and optional:
+            return
+        if not isinstance(value, np.ndarray) or value.dtype != dtype:
+            raise TypeError(f"{key} must be a numpy array of {np.dtype(dtype).name}"
+                            f"{' or None' if optional else ''}, got {type(value).__name__}"
+                            + (f" of {value.dtype}" if isinstance(value, np.ndarray) else ""))
+        if value.shape != want:
+            raise ValueError(f"{key} must have shape {want} to match the trace, "
+                             f"got {value.shape}")
+
+    integer("step", steps, steps)
+    integer("start", 0, INT_MAX)
+    array("checkpoint['x']", ck["x"], shape)
+    array("checkpoint['x_prev']", ck["x_prev"], shape)
+    array("checkpoint['loss']", ck["loss"], batch, optional=True)
+    array("checkpoint['grad']", ck["grad"], shape, optional=True)
+    array("checkpoint['diverged_at']", ck["diverged_at"], batch, dtype=np.int64)
+    if np.any(ck["diverged_at"] < -1) or np.any(ck["diverged_at"] > steps):
+        raise ValueError(f"checkpoint['diverged_at'] must hold steps in [-1, {steps}], "
+                         f"got {ck['diverged_at']!r}")
+    evals = ck["evals"]
+    if not isinstance(evals, dict) or sorted(evals) != sorted(trace.evals):
+        raise ValueError(f"checkpoint['evals'] must be a dict with the keys of evals "
+                         f"{sorted(trace.evals)}, got {evals!r}")
+    opts = ck["options"]
+    if not isinstance(opts, dict) or set(opts) != set(_OPTION_KEYS):
+        raise ValueError(f"checkpoint['options'] must be a dict with the keys "
+                         f"{list(_OPTION_KEYS)}, got {opts!r}")
+    kinds = dict(problem=(str,), optimizer=(str,), sampling=(str,), monitors=(list,),
+                 record_every=(int,), eval_every=(int, type(None)),
+                 batch_size=(int, type(None)), blowup=(float,),
+                 clip_norm=(float, type(None)), track_update_ratio=(bool,))
+    for key, types in kinds.items():
+        value = opts[key]
+        if not isinstance(value, types) or (int in types and isinstance(value, bool)):
+            raise TypeError(f"checkpoint['options'][{key!r}] must be of type "
+                            f"{' or '.join(t.__name__ for t in types)}, got {value!r}")
+    for key, ok in (("record_every", opts["record_every"] >= 1),
+                    ("eval_every", opts["eval_every"] is None or opts["eval_every"] >= 1),
+                    ("batch_size", opts["batch_size"] is None or opts["batch_size"] >= 1),
+                    ("sampling", opts["sampling"] in ("iid", "epoch")),
+                    ("blowup", opts["blowup"] > 1),
+                    ("clip_norm", opts["clip_norm"] is None or opts["clip_norm"] > 0)):
+        if not ok:
+            raise ValueError(f"checkpoint['options'][{key!r}] is out of the range run "
+                             f"accepts for {key}, got {opts[key]!r}")
+    # the records and evaluations a longer run shares: every record_every
+    # (eval_every) steps up to this one, fewer if every run diverged earlier
+    integer("records", 1, steps // opts["record_every"] + 1)
+    evaluations = integer("evaluations", 0, 0 if opts["eval_every"] is None
+                          else steps // opts["eval_every"] + 1)
+    for name, values in evals.items():
+        array(f"checkpoint['evals'][{name!r}]", values, (evaluations,) + batch)
+    if sorted(opts["monitors"]) != sorted(trace.evals):
+        raise ValueError(f"checkpoint['options']['monitors'] must name the evals "
+                         f"{sorted(trace.evals)}, got {opts['monitors']!r}")
+    if opts["track_update_ratio"] != (trace.update_ratios is not None):
+        raise ValueError("checkpoint['options']['track_update_ratio'] must say whether the "
+                         "trace has update_ratios")
+    if (opts["batch_size"] is None) != (ck["loss"] is not None):
+        raise ValueError("checkpoint['loss'] must be an array for a full-batch run "
+                         "(batch_size None) and None for a stochastic one")
+    stochastic = opts["batch_size"] is not None
+    rngs = ck["rng"]
+    if not stochastic:
+        for key in ("rng", "shared_rng", "perms", "pos"):
+            if ck[key] is not None:
+                raise ValueError(f"checkpoint[{key!r}] must be None for a full-batch run, "
+                                 f"got {ck[key]!r}")
+        return
+    if ck["grad"] is not None:
+        raise ValueError("checkpoint['grad'] must be None for a stochastic run")
+    if not (isinstance(rngs, list) and rngs and all(
+            isinstance(s, dict) and isinstance(s.get("bit_generator"), str) for s in rngs)):
+        raise TypeError("checkpoint['rng'] must be a non-empty list of bit generator states "
+                        f"(dicts with a 'bit_generator' name), got {rngs!r}")
+    if not isinstance(ck["shared_rng"], bool):
+        raise TypeError(f"checkpoint['shared_rng'] must be a bool, got {ck['shared_rng']!r}")
+    if (len(rngs) != 1) if ck["shared_rng"] else (batch != (len(rngs),)):
+        raise ValueError(f"checkpoint['rng'] must hold one generator, or one per run "
+                         f"(batch shape {batch}), got {len(rngs)}")
+    integer("pos", 0, INT_MAX)
+    perms = ck["perms"]
+    if perms is not None:
+        if not (isinstance(perms, list) and len(perms) == len(rngs)):
+            raise ValueError(f"checkpoint['perms'] must be None or a list of {len(rngs)} "
+                             f"permutations, one per generator, got {perms!r}")
+        n = perms[0].shape[0] if isinstance(perms[0], np.ndarray) else -1
+        for j, p in enumerate(perms):
+            array(f"checkpoint['perms'][{j}]", p, (n,), dtype=np.int64)
+            if not np.array_equal(np.sort(p), np.arange(n)):
+                raise ValueError(f"checkpoint['perms'][{j}] must be a permutation of "
+                                 f"0 .. {n - 1}")
+        integer("pos", 0, n)
+
+
+def _restore_generator(state, name):
+    """A new ``numpy.random.Generator`` whose bit generator has the saved ``state``."""
+    kind = state.get("bit_generator") if isinstance(state, dict) else None
+    cls = getattr(np.random, kind, None) if isinstance(kind, str) else None
+    if not (isinstance(cls, type) and issubclass(cls, np.random.BitGenerator)):
+        raise ValueError(f"{name} must be the state of a numpy bit generator (PCG64, "
+                         f"MT19937, ...), got bit_generator {kind!r}")
+    bits = cls()
+    try:
+        bits.state = state
+    except Exception as exc:     # numpy's setter: IndexError, OverflowError...
+        raise ValueError(f"{name} is not a valid {kind} state: {exc}") from None
+    return np.random.Generator(bits)
+
+
+def _restore_batches(batches, ckpt, given):
+    """Put the saved generator states, permutations and position into ``batches``;
+    ``given``: the caller passed generators (their state is overwritten)."""
+    saved = ckpt["rng"]
+    if given:
+        if batches.shared != ckpt["shared_rng"] or len(batches.rngs) != len(saved):
+            raise ValueError("rng must be what the run being resumed used: "
+                             + ("one generator" if ckpt["shared_rng"]
+                                else f"a list of {len(saved)} generators, one per run"))
+        for j, (r, s) in enumerate(zip(batches.rngs, saved)):
+            if type(r.bit_generator).__name__ != s["bit_generator"]:
+                raise ValueError(f"rng must use the bit generator of the run being resumed "
+                                 f"({s['bit_generator']}), got "
+                                 f"{type(r.bit_generator).__name__}")
+            try:
+                r.bit_generator.state = s
+            except Exception as exc:     # numpy's setter: IndexError, OverflowError...
+                raise ValueError(f"resume.checkpoint['rng'][{j}] is not a valid "
+                                 f"{s['bit_generator']} state: {exc}") from None
+    perms = ckpt["perms"]
+    if perms is not None and perms[0].shape[0] != batches.n:
+        raise ValueError(f"resume.checkpoint['perms'] must permute the problem's "
+                         f"{batches.n} rows, got {perms[0].shape[0]}")
+    if ckpt["pos"] > batches.n:
+        raise ValueError(f"resume.checkpoint['pos'] must be <= {batches.n}, the rows of "
+                         f"the problem, got {ckpt['pos']}")
+    batches.perms = None if perms is None else [p.copy() for p in perms]
+    batches.pos = ckpt["pos"]
+
+
+def _check_resume(resume, state, optimizer, x, steps, options):
+    """The checkpoint of ``resume``, checked against this call of :func:`run`."""
+    if resume is None:
+        return None
+    if not isinstance(resume, Trace):
+        raise TypeError("resume must be a Trace returned by run (or rebuilt by "
+                        f"lrtutor.checkpoint.from_plain), got {type(resume).__name__}")
+    ckpt = resume.checkpoint
+    if ckpt is None:
+        raise ValueError("resume must be a trace that carries a checkpoint (one returned "
+                         "by run as is); this one has none")
+    if state is not None:
+        raise ValueError("state must be None when resume is given: the optimizer state "
+                         "comes from resume.state")
+    if steps < ckpt["step"]:
+        raise ValueError(f"steps must be >= {ckpt['step']}, the updates resume has "
+                         f"already made, got {steps}")
+    saved = ckpt["options"]
+    for name, value in options.items():
+        if saved[name] != value:
+            raise ValueError(f"{name} must be {saved[name]!r} as in the run being resumed, "
+                             f"got {value!r}")
+    if x.shape != resume.params.shape[1:] or not np.array_equal(x, resume.params[0]):
+        raise ValueError("x0 must be the starting point of the run being resumed "
+                         "(resume.params[0])")
+    want, got = optimizer.init(x), resume.state
+    if type(got) is not type(want) or any(     # buffers like x0; per-run numbers may differ
+            (a is None) != (b is None) or (np.shape(b) == x.shape and np.shape(a) != x.shape)
+            for a, b in zip(got[1:], want[1:])):
+        raise ValueError(f"resume.state must be a {type(want).__name__} like this "
+                         f"optimizer's init(x0), got {type(got).__name__}")
+    return ckpt
+
+
 def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8,
         state=None, sampling="iid", record_every=1, eval_every=None, validation=None,
-        monitors=None, clip_norm=None, track_update_ratio=False):
+        monitors=None, clip_norm=None, track_update_ratio=False, resume=None):
     r"""Train ``x0`` on ``problem`` with ``optimizer`` for ``steps`` updates.
 
     Update ``t`` (``t = 0, ..., steps - 1``) is
@@ -407,10 +659,26 @@ def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8,
         Record, at every step, the size of each layer's update relative to
         its weights (:func:`lrtutor.diagnostics.update_ratio`) in
         :attr:`Trace.update_ratios`.
+    resume : Trace, optional
+        Continue an interrupted run: ``resume`` is the trace of a run of
+        ``a <= steps`` updates (returned by this function, or rebuilt from
+        plain data by :func:`lrtutor.checkpoint.from_plain`), and the result is
+        the trace of all ``steps`` updates, equal bit for bit to the trace of
+        one uninterrupted run of ``steps`` updates: parameters, losses,
+        rates, gradient norms, batch losses, evaluations, ``diverged_at``,
+        the optimizer state and the checkpoint. Pass the same ``problem``,
+        ``optimizer``, ``x0`` and options as the interrupted run (the plain
+        options, the optimizer's and problem's class names and ``x0`` are
+        checked). With ``batch_size``, ``rng`` may be ``None`` (fresh
+        generators in the saved states) or the generator(s) of the
+        interrupted run, whose state is then set to the saved one, so that
+        they end where the uninterrupted run leaves them. ``state`` must be
+        ``None``. Monitors must be functions of ``x`` alone.
 
     Returns
     -------
     Trace
+        Its :attr:`Trace.checkpoint` is what ``resume`` needs to continue it.
 
     Examples
     --------
@@ -422,6 +690,12 @@ def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8,
     [1.0, 0.5, 0.25, 0.125]
     >>> run(q, SGD(lr=2.5), [1.0], steps=100).message()
     'diverged at step 24'
+
+    Interrupted after 2 updates and resumed to 3, the run is the same:
+
+    >>> first = run(q, SGD(lr=0.5), [1.0], steps=2)
+    >>> run(q, SGD(lr=0.5), [1.0], steps=3, resume=first).params[:, 0].round(4).tolist()
+    [1.0, 0.5, 0.25, 0.125]
     """
     _check_problem_optimizer(problem, optimizer)
     steps = check_int("steps", steps, low=0)
@@ -441,28 +715,46 @@ def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8,
     if clip_norm is not None:
         clip_norm = check_real("clip_norm", clip_norm, low=0, low_op=">")
     track_update_ratio = check_bool("track_update_ratio", track_update_ratio)
-    batches = None
     if batch_size is not None:
         batch_size = check_int("batch_size", batch_size, low=1)
         if not (hasattr(problem, "loss_and_grad") or hasattr(problem, "batch_grad")):
             raise TypeError("batch_size needs a problem with mini-batches (batch_grad or "
                             f"loss_and_grad; a data set), got {type(problem).__name__}")
         batch_size = check_int("batch_size", batch_size, low=1, high=problem.n)
-        rngs, shared = _check_rngs(rng, batch_shape, problem)
+    # what a checkpoint must agree on to be resumed by this call
+    options = dict(problem=type(problem).__name__, optimizer=type(optimizer).__name__,
+                   record_every=check_int("record_every", record_every, low=1),
+                   eval_every=None if eval_every is None else
+                   check_int("eval_every", eval_every, low=1),
+                   sampling=sampling, batch_size=batch_size, blowup=blowup,
+                   clip_norm=clip_norm, track_update_ratio=track_update_ratio,
+                   monitors=list(checks))
+    ckpt = _check_resume(resume, state, optimizer, x, steps, options)
+    batches = None
+    if batch_size is not None:
+        if ckpt is not None and rng is None:
+            rngs = [_restore_generator(s, "resume.checkpoint['rng']") for s in ckpt["rng"]]
+            shared = ckpt["shared_rng"]
+        else:
+            rngs, shared = _check_rngs(rng, batch_shape, problem)
         batches = _Batches(problem.n, batch_size, rngs, sampling, shared)
+        if ckpt is not None:
+            _restore_batches(batches, ckpt, rng is not None)
     is_recorded = np.zeros(steps + 1, dtype=bool)
     is_recorded[recorded] = True
     is_evaluated = np.zeros(steps + 1, dtype=bool)
     is_evaluated[eval_steps] = True
+    # The loop records and evaluates only every record_every / eval_every
+    # steps, where a longer run would too; the last step, recorded and
+    # evaluated because the run ends there, is handled after the loop. So the
+    # loop of a run of a steps makes exactly the decisions of a run of a + b
+    # steps, and its checkpoint (taken after the loop) resumes into one.
+    on_grid = np.arange(steps + 1) % options["record_every"] == 0
+    eval_grid = (np.zeros(steps + 1, dtype=bool) if eval_every is None
+                 else np.arange(steps + 1) % options["eval_every"] == 0)
 
     with np.errstate(all="ignore"):
         full = batches is None
-        if full and hasattr(problem, "loss_and_grad"):
-            loss, g_next = problem.loss_and_grad(x, None)
-        else:
-            loss, g_next = problem.loss(x), None
-        loss = np.asarray(loss, dtype=np.float64)
-        threshold = blowup * max(float(np.max(loss, initial=0.0)), 1.0)
         params = np.empty((recorded.size,) + x.shape)
         losses = np.full((recorded.size,) + batch_shape, np.nan)
         batch_losses = np.full((steps,) + batch_shape, np.nan)
@@ -473,16 +765,38 @@ def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8,
         if track_update_ratio:
             layers = update_ratio(problem, x, x).shape[-1]
             ratios = np.full((steps,) + batch_shape + (layers,), np.nan)
-        diverged_at = np.full(batch_shape, -1, dtype=np.int64)
-        params[0], losses[0] = x, loss
-        if state is None:
-            state = optimizer.init(x)
-        elif not (isinstance(state, tuple) and "count" in getattr(state, "_fields", ())):
-            # a NamedTuple with a count field; a plain tuple also has a .count (a method)
-            raise TypeError("state must be an optimizer state, a NamedTuple with a count "
-                            f"field (e.g. trace.state), got {type(state).__name__}")
-        start = check_int("state.count", state.count, low=0)
-        for t in range(steps):
+        if ckpt is None:
+            if full and hasattr(problem, "loss_and_grad"):
+                loss, g_next = problem.loss_and_grad(x, None)
+            else:
+                loss, g_next = problem.loss(x), None
+            loss = np.asarray(loss, dtype=np.float64)
+            threshold = blowup * max(float(np.max(loss, initial=0.0)), 1.0)
+            diverged_at = np.full(batch_shape, -1, dtype=np.int64)
+            params[0], losses[0] = x, loss
+            if state is None:
+                state = optimizer.init(x)
+            elif not (isinstance(state, tuple) and "count" in getattr(state, "_fields", ())):
+                # a NamedTuple with a count field; a plain tuple also has a .count (a method)
+                raise TypeError("state must be an optimizer state, a NamedTuple with a count "
+                                f"field (e.g. trace.state), got {type(state).__name__}")
+            start = check_int("state.count", state.count, low=0)
+            done, x_prev, n_rec, n_eval = 0, x, 1, 0
+        else:               # carry on from the checkpoint: the arrays so far, then the loop
+            done, start, threshold = ckpt["step"], ckpt["start"], resume.threshold
+            n_rec, n_eval = ckpt["records"], ckpt["evaluations"]
+            params[:n_rec], losses[:n_rec] = resume.params[:n_rec], resume.losses[:n_rec]
+            lrs[:done], grad_norms[:done] = resume.lrs, resume.grad_norms
+            batch_losses[:done] = resume.batch_losses
+            if ratios is not None:
+                ratios[:done] = resume.update_ratios
+            for name, values in evals.items():
+                values[:n_eval] = ckpt["evals"][name]
+            x, x_prev = ckpt["x"].copy(), ckpt["x_prev"].copy()
+            loss, g_next = ckpt["loss"], ckpt["grad"]
+            diverged_at = ckpt["diverged_at"].copy()
+            state = resume.state
+        for t in range(done, steps):
             lrs[t] = rate_at(optimizer.lr, start + t)
 
         eval_params = getattr(optimizer, "eval_params", None)
@@ -495,21 +809,19 @@ def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8,
                 value = np.asarray(f(point), dtype=np.float64)
                 evals[name][row] = np.where(alive, value, np.nan)
 
-        n_rec = n_eval = 1
         alive = diverged_at < 0
-        if eval_steps.size:
+        if ckpt is None and eval_steps.size:
             evaluate(0, alive)
-        else:
-            n_eval = 0
-        x_prev = x
-        for t in range(steps):
+            n_eval = 1
+        # a resumed run whose every run has diverged has nothing left to do
+        for t in range(done, steps if np.any(alive) else done):
             if full:
                 batch_loss = loss
                 g = g_next if g_next is not None else problem.grad(x)
             else:
                 batch_loss, g = _loss_and_grad(problem, x, batches.next())
                 batch_loss = np.asarray(batch_loss, dtype=np.float64)
-                if not is_recorded[t]:  # f(theta_t) unknown: judge theta_t by its batch loss
+                if not on_grid[t]:  # f(theta_t) unknown: judge theta_t by its batch loss
                     bad = alive & ~(np.isfinite(batch_loss) & (batch_loss <= threshold))
                     if np.any(bad):
                         diverged_at = np.where(bad, t, diverged_at)
@@ -525,7 +837,7 @@ def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8,
             if track_update_ratio:
                 ratios[t] = np.where(alive[..., None], update_ratio(problem, x, new_x), np.nan)
             ok = np.all(np.isfinite(new_x), axis=-1)
-            need_loss = full or is_recorded[t + 1]
+            need_loss = full or on_grid[t + 1]
             if need_loss:
                 if full and g_next is not None:
                     loss, g_next = problem.loss_and_grad(new_x, None)
@@ -542,19 +854,48 @@ def run(problem, optimizer, x0, steps, *, rng=None, batch_size=None, blowup=1e8,
                 x = np.where(alive[..., None], new_x, x)
                 if need_loss:
                     loss = np.where(alive, loss, np.nan)
-            if is_recorded[t + 1]:
+            if on_grid[t + 1]:
                 params[n_rec], losses[n_rec] = x, loss
                 n_rec += 1
-            if is_evaluated[t + 1]:
+            if eval_grid[t + 1]:
                 evaluate(n_eval, alive)
                 n_eval += 1
             if not np.any(alive):       # every run has diverged: nothing left to do
-                params[n_rec:] = x
                 break
+        checkpoint = dict(
+            step=steps, start=start, x=np.array(x, dtype=np.float64),
+            x_prev=np.array(x_prev, dtype=np.float64),
+            loss=np.array(loss, dtype=np.float64) if full else None,
+            grad=None if g_next is None else np.array(g_next, dtype=np.float64),
+            diverged_at=diverged_at.copy(), records=n_rec, evaluations=n_eval,
+            evals={name: values[:n_eval].copy() for name, values in evals.items()},
+            rng=None if full else [r.bit_generator.state for r in batches.rngs],
+            shared_rng=None if full else batches.shared,
+            perms=None if full or batches.perms is None else list(batches.perms),
+            pos=None if full else batches.pos, options=options)
+        if np.any(alive):
+            if not on_grid[steps]:      # the last step, recorded because the run ends here
+                if not full:            # judged by its full loss, as every recorded step
+                    loss = np.asarray(problem.loss(x), dtype=np.float64)
+                    bad = alive & ~(np.isfinite(loss) & (loss <= threshold))
+                    if np.any(bad):
+                        diverged_at = np.where(bad, steps, diverged_at)
+                        alive = diverged_at < 0
+                        x = np.where(alive[..., None], x, x_prev)
+                    if not np.all(alive):
+                        loss = np.where(alive, loss, np.nan)
+                params[n_rec], losses[n_rec] = x, loss
+                n_rec += 1
+            if eval_steps.size and eval_grid[steps]:
+                for values in evals.values():       # a run that failed that last test
+                    values[n_eval - 1] = np.where(alive, values[n_eval - 1], np.nan)
+            elif eval_steps.size:
+                evaluate(n_eval, alive)
+        params[n_rec:] = x              # after every run diverged: the frozen iterates
     return Trace(params=params, losses=losses, lrs=lrs, grad_norms=grad_norms,
                  diverged_at=diverged_at, threshold=threshold, state=state,
                  recorded=recorded, batch_losses=batch_losses, eval_steps=eval_steps,
-                 evals=evals, update_ratios=ratios)
+                 evals=evals, update_ratios=ratios, checkpoint=checkpoint)
 
 
 def sweep(problem, optimizer, lrs, x0, steps, *, rng=None, batch_size=None,
@@ -617,7 +958,7 @@ def sweep(problem, optimizer, lrs, x0, steps, *, rng=None, batch_size=None,
 #: The keyword options that :func:`sweep` passes on to :func:`run` unchanged.
 _RUN_OPTIONS = tuple(name for name, p in inspect.signature(run).parameters.items()
                      if p.kind is p.KEYWORD_ONLY
-                     and name not in ("rng", "batch_size", "blowup", "state"))
+                     and name not in ("rng", "batch_size", "blowup", "state", "resume"))
 
 
 # --- network_rates ---

@@ -42,6 +42,16 @@ visible text; docutils' bibliography entries get the ``listitem`` role their
 ``list`` parent requires (``doc-biblioentry`` is deprecated); the scrub
 slider of matplotlib's animations gets a name. The live widgets' own repairs
 (slider names, the explorer picture's alt text) are in js/widgets-offline.js.
+
+8. The ``lrtutor-contract`` directive writes the per-parameter tables of
+book/contract.md from the package itself (scripts/api_contract.py: every
+public ``__all__``, each docstring's Parameters section), so the contract page
+cannot fall behind the code; tests/test_contract.py checks each bound it
+states against the code.
+
+9. On a phone, long inline code and API signatures wrap (book/static/lrtutor.css);
+a ``<wbr>`` after each dot or opening parenthesis inside code lets them break
+there rather than inside a word.
 """
 
 import pathlib
@@ -172,6 +182,27 @@ def _accessibility_repairs(app, exception):
             page.write_text(text, encoding="utf-8")
 
 
+# Where a narrow screen may break code: after a dot or an opening parenthesis
+# inside a name ("torch.utils.tensorboard.<wbr>SummaryWriter",
+# "Quadratic(<wbr>eigenvalues"), rather than in the middle of a word.
+# book/static/lrtutor.css lets such code wrap on narrow screens only; on a
+# wide one Sphinx's span.pre {white-space: nowrap} ignores these points.
+_PRE_SPAN = re.compile(r'(<span class="pre">)([^<]*)(</span>)')
+_BREAK_AFTER = re.compile(r"(\.(?=[A-Za-z_])|\((?=[^)]))")
+_SIG_PAREN = '<span class="sig-paren">(</span>'
+
+
+def _code_break_points(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    for page in pathlib.Path(app.outdir).rglob("*.html"):
+        text = original = page.read_text(encoding="utf-8")
+        text = _PRE_SPAN.sub(lambda m: m[1] + _BREAK_AFTER.sub(r"\1<wbr>", m[2]) + m[3], text)
+        text = re.sub(re.escape(_SIG_PAREN) + r"(?!<wbr>)", _SIG_PAREN + "<wbr>", text)
+        if text != original:
+            page.write_text(text, encoding="utf-8")
+
+
 #: Extensions jupyter-book always loads that do not declare whether Sphinx may
 #: read documents in parallel (Sphinx then reads serially and warns, an error
 #: under ``-W``), with the reason each is safe for this book's HTML build.
@@ -194,7 +225,39 @@ def _parallel_read(app):
             ext.parallel_read_safe = True
 
 
+def _contract_directive():
+    """``.. lrtutor-contract::``: the per-parameter tables of book/contract.md,
+    generated from the package (scripts/api_contract.py), so the page cannot
+    fall behind the code; tests/test_contract.py checks the page against it."""
+    from docutils import nodes
+    from docutils.parsers.rst import Directive
+    from docutils.statemachine import StringList
+
+    class ContractDirective(Directive):
+        has_content = False
+
+        def run(self):
+            here = str(pathlib.Path(__file__).resolve().parent)
+            sys.path.insert(0, here)
+            try:
+                import api_contract
+            finally:
+                sys.path.remove(here)
+            env = self.state.document.settings.env
+            for module in api_contract.public_modules():    # rebuild when the code changes
+                env.note_dependency(module.__file__)
+            env.note_dependency(api_contract.__file__)
+            box = nodes.container(classes=["lrtutor-contract"])
+            text = api_contract.render_rst()
+            self.state.nested_parse(StringList(text.splitlines(), source="lrtutor-contract"),
+                                    self.content_offset, box)
+            return [box]
+
+    return ContractDirective
+
+
 def setup(app):
+    app.add_directive("lrtutor-contract", _contract_directive())
     app.connect("builder-inited", _parallel_read)
     app.connect("autodoc-process-docstring", _escape_stars, priority=400)
     app.connect("html-page-context", _dedupe_inline_scripts)
@@ -202,5 +265,6 @@ def setup(app):
     app.connect("config-inited", _default_mode)
     app.connect("config-inited", _repository_buttons)
     app.connect("build-finished", _accessibility_repairs)
+    app.connect("build-finished", _code_break_points)
     app.connect("autodoc-skip-member", _skip_annotation_only)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

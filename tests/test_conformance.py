@@ -1,4 +1,4 @@
-"""Conformance of every lrtutor schedule and optimizer with its framework twin.
+r"""Conformance of every lrtutor schedule and optimizer with its framework twin.
 
 Runs only where the frameworks are importable (PyTorch; optax and Keras are
 optional extras); each section skips cleanly otherwise. The book's own
@@ -23,7 +23,27 @@ Tolerance. Rates are compared with ``|a - b| <= 1e-12 |b| + 1e-14 max|b|``:
 relative ``1e-12`` everywhere, except where the rate itself is a tiny
 difference (``1 + cos`` near a cosine's trough), whose relative error is not
 defined by either library to better than a few ulps of the peak.
-Optimizers are compared by norm: ``max|a - b| <= 1e-12 max|b|``.
+Optimizers are compared by norm: ``max|a - b| <= 1e-12 max|b|``, with two
+stated exceptions derived from the arithmetic:
+
+- Step by step, centered RMSprop divides by :math:`\sqrt{v - \bar g^2} + \epsilon`.
+  When the gradient barely varies, :math:`v - \bar g^2` is a small difference
+  of two numbers each rounded to a few ulps, so its relative error, and that of
+  the new momentum buffer, is a few ulps times :math:`\kappa = \max v / (v -
+  \bar g^2)`, read from torch's own state. The bound is ``max(1e-12, 8 eps
+  kappa)`` with ``eps = 2**-52``; measured errors are at most ``2.9 eps kappa``
+  (8.0e-13 at ``kappa = 1.0e4`` under torch 2.13 and 2.14 alike; 1.01e-12 was
+  seen on another machine, against 1.8e-11 allowed there).
+- Free-running trajectories of the adaptive methods near a minimum are
+  chaotic: two float64 runs of torch itself, started one ulp apart, separate
+  to 1e-2 within 300 steps. They are compared against torch's own sensitivity:
+  at every step the gap to lrtutor must be within ``1e-12`` plus ``DRIFT_FACTOR
+  = 10`` times the largest distance by that step between torch runs from
+  ``x0`` and from ``x0`` moved one ulp up or down. The two libraries round
+  differently by a few ulps per step, an error that grows like the one-ulp
+  start; measured ratios are at most 3.9. A real difference of convention is
+  caught early, while torch's own drift is still at the ulp level (an ``eps``
+  1% off fails every one of 25 Adam runs).
 """
 
 import os
@@ -43,6 +63,9 @@ RTOL, ATOL_PEAK = 1e-12, 1e-14
 CONFIGS_PER_KIND = 50           # 15 kinds -> 750 random schedule configurations
 STEPS = 300                     # steps per schedule and per optimizer run
 N_OPT = 25                      # random quadratics per optimizer
+ULP = 2.0 ** -52                # float64 spacing at 1
+KAPPA_ULPS = 8                  # centered RMSprop, step by step: 8 ulps times kappa
+DRIFT_FACTOR = 10               # chaotic free runs: 10 times torch's one-ulp drift
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +112,8 @@ KINDS = list(F.SCHEDULE_DRAWS)
 def test_every_schedule_has_a_draw():
     # a plateau controller and a per-run stack of schedules have no single curve
     public = {n for n in S.__all__ if n not in ("ReduceLROnPlateau", "PerRun")}
-    assert public == set(KINDS)
+    # the compositions of issue 15 are drawn by record_schedules_extra (end of file)
+    assert public == set(KINDS) | {"LambdaSchedule", "Multiplicative", "Chained"}
 
 
 # ---------------------------------------------------------------- PyTorch --
@@ -170,7 +194,69 @@ def test_optimizer_matches_torch_step_by_step(torch, kind):
         A, b, x0, L = F.random_quadratic(rng)
         opt, name, kw = F.draw_optimizer(rng, kind, L)
         err = F.torch_shadow(torch, name, kw, opt, A, b, x0, STEPS)
-        assert err <= RTOL, (kw, err)
+        assert err <= _step_tolerance(torch, name, kw, A, b, x0), (kw, err)
+
+
+def _step_tolerance(torch, name, kw, A, b, x0):
+    """``RTOL``, or for centered RMSprop ``max(RTOL, 8 eps kappa)`` with
+    ``kappa = max v / (v - g_avg**2)`` over torch's states along the same run
+    (see the module docstring)."""
+    if name != "RMSprop" or not kw.get("centered"):
+        return RTOL
+    p = torch.tensor(np.array(x0, dtype=np.float64), requires_grad=True)
+    opt = torch.optim.RMSprop([p], **kw)
+    kappa = 1.0
+    for _ in range(STEPS):
+        p.grad = torch.from_numpy(A @ p.detach().numpy() - b)
+        opt.step()
+        v, g = opt.state[p]["square_avg"].numpy(), opt.state[p]["grad_avg"].numpy()
+        with np.errstate(divide="ignore"):
+            kappa = max(kappa, float(np.max(v / (v - g * g))))
+    return max(RTOL, KAPPA_ULPS * ULP * kappa)
+
+
+def test_centered_rmsprop_tolerance_is_tight(torch):
+    """The kappa bound is not a blanket: a run whose variance never cancels
+    keeps 1e-12, and lrtutor with its epsilon 1% off fails it."""
+    rng = np.random.default_rng([2, F.OPTIMIZER_KINDS.index("RMSprop")])
+    A, b, x0, L = F.random_quadratic(rng)
+    kw = dict(lr=1e-3, alpha=0.9, eps=1e-8, centered=False)
+    assert _step_tolerance(torch, "RMSprop", kw, A, b, x0) == RTOL
+    kw = dict(lr=1e-2, alpha=0.9, eps=1e-3, centered=True)
+    tol = _step_tolerance(torch, "RMSprop", kw, A, b, x0)
+    wrong = O.RMSprop(**dict(kw, eps=1.01e-3))
+    assert F.torch_shadow(torch, "RMSprop", kw, wrong, A, b, x0, STEPS) > tol
+
+
+def _torch_drift(torch, name, kw, A, b, x0):
+    """torch's trajectory from ``x0``, its scale, and the envelope of its own
+    sensitivity: at each step, the largest distance so far (over the parameter
+    vector, relative to the largest |x| of the run) between torch's runs from
+    ``x0`` and from ``x0`` moved one ulp up and one ulp down."""
+    ref = F.torch_trajectory(torch, name, kw, A, b, x0, STEPS)
+    scale = np.max(np.abs(ref))
+    drift = np.zeros(len(ref))
+    for direction in (np.inf, -np.inf):
+        other = F.torch_trajectory(torch, name, kw, A, b, np.nextafter(x0, direction), STEPS)
+        drift = np.maximum(drift, np.max(np.abs(other - ref), axis=1) / scale)
+    return ref, scale, np.maximum.accumulate(drift)
+
+
+@pytest.mark.parametrize("kind", ["RMSprop", "Adam", "AdamW"])
+def test_adaptive_free_run_within_torch_own_sensitivity(torch, kind):
+    """Whole 300-step trajectories of the adaptive methods, chaotic near the
+    minimum: within 1e-12 + DRIFT_FACTOR x torch's one-ulp drift, step by step."""
+    rng = np.random.default_rng([9, F.OPTIMIZER_KINDS.index(kind)])
+    chaotic = 0
+    for _ in range(N_OPT):
+        A, b, x0, L = F.random_quadratic(rng)
+        opt, name, kw = F.draw_optimizer(rng, kind, L)
+        ref, scale, envelope = _torch_drift(torch, name, kw, A, b, x0)
+        gap = np.max(np.abs(F.lrtutor_trajectory(opt, A, b, x0, STEPS) - ref), axis=1) / scale
+        bad = gap > RTOL + DRIFT_FACTOR * envelope
+        assert not bad.any(), (kw, int(np.argmax(bad)), gap[bad][:3], envelope[bad][:3])
+        chaotic += envelope[-1] > 1e-6
+    assert chaotic >= 1          # the draws do reach the chaotic regime
 
 
 @pytest.mark.parametrize("kind", ["SGD", "AdaGrad"])
@@ -343,3 +429,156 @@ def test_schedule_matches_keras(keras, kind):
         ref = F.keras_rates(keras, case.keras, case.n)
         tol = 1e-6 * np.abs(ref) + 1e-7 * np.max(np.abs(ref))
         assert np.all(np.abs(case.sched(np.arange(case.n)) - ref) <= tol), case.params
+
+
+# ------------------------------ issue 15: compositions and accepted edges, live --
+# The configurations of tests/golden/record_schedules_extra.py (golden values in
+# schedules_extra.json, checked without torch by test_schedules_extra_golden.py),
+# here re-run against the installed frameworks, plus ten more random draws of
+# every family (other seeds). Tolerance as there: 1e-10 relative plus 1e-13 of
+# the peak (torch's recursive step() drifts by up to 5.5e-14 of the peak from its
+# own closed form over eight half periods of a cosine).
+
+import record_schedules_extra as RX  # noqa: E402
+
+
+def _extra_close(ours, ref, what):
+    ref = np.asarray(ref, dtype=np.float64)
+    tol = 1e-10 * np.abs(ref) + 1e-13 * np.max(np.abs(ref), initial=0.0)
+    bad = np.abs(np.asarray(ours) - ref) > tol
+    assert not bad.any(), (what, np.flatnonzero(bad)[:5])
+
+
+def _extra_cases():
+    out = list(RX.cases())
+    for seed in range(1, 11):                  # fresh draws of the random families
+        for family in (RX.lambda_cases, RX.multiplicative_cases, RX.chained_cases):
+            out += family(np.random.default_rng([RX.SEED, 100 + seed]))
+    return out
+
+
+EXTRA = _extra_cases()
+
+
+@pytest.mark.parametrize("kind", sorted({c.kind for c in EXTRA}))
+def test_extra_schedule_matches_torch_live(torch, kind):
+    checked = 0
+    for case in EXTRA:
+        if case.kind != kind or case.torch is None:
+            continue
+        sched, n = case.build(S), case.n
+        rates, closed, moms = RX.torch_run(torch, *case.torch, n, closed=case.closed,
+                                           momentum=case.momentum)
+        if case.check == "last_holds":         # 1cycle 'linear' at t = N (see OneCycle)
+            _extra_close(sched(np.arange(n - 1)), rates[:-1], case.label)
+            assert rates[-1] < sched(n - 1) == sched(n - 2)
+        else:
+            _extra_close(sched(np.arange(n)), rates, case.label)
+            if case.closed:
+                _extra_close(sched(np.arange(n)), closed, case.label + " (closed form)")
+            if case.momentum:
+                _extra_close(sched.momentum(np.arange(n), 0.8, 0.9), moms, case.label)
+        checked += 1
+    for case in EXTRA:                        # the plateau edge (factor 0)
+        if case.kind == kind and case.plateau is not None:
+            kw = {k: v for k, v in case.params.items() if k != "init_value"}
+            ref = RX.torch_plateau(torch, case.params["init_value"], kw, case.plateau)
+            plateau = case.build(S)
+            _extra_close([plateau.step(m) for m in case.plateau], ref, case.label)
+            checked += 1
+    assert checked >= 1 or kind in ("CosineDecay", "Warmup")
+
+
+def test_extra_schedule_past_horizon_matches_optax_live(optax_jnp):
+    optax, jnp = optax_jnp
+    checked = 0
+    for case in EXTRA:
+        if case.optax is not None:
+            ref = np.asarray(case.optax(optax)(jnp.arange(case.n)), dtype=np.float64)
+            _extra_close(case.build(S)(np.arange(case.n)), ref, case.label)
+            checked += 1
+    assert checked >= 5
+
+
+def test_extra_schedule_past_horizon_matches_transformers_live(torch):
+    pytest.importorskip("transformers")
+    checked = 0
+    for case in EXTRA:
+        if case.hf is None:
+            continue
+        ref = np.array(RX.torch_run(torch, *case.hf, case.n)[0])
+        ours = case.build(S)(np.arange(case.n))
+        if case.check.startswith("upto:"):    # Hugging Face's cosine rises after T
+            T = int(case.check.split(":")[1])
+            _extra_close(ours[:T + 1], ref[:T + 1], case.label)
+            assert ref[T + 1:].max() > 0.5 * ref.max() and np.all(ours[T:] == ours[T])
+        else:
+            _extra_close(ours, ref, case.label)
+        checked += 1
+    assert checked >= 6
+
+
+# ------------------- issue 15: NAdam, RAdam, Adamax, Adadelta, Yogi, Lion --
+# and cycle momentum. Draws and framework runs: tests/golden/optim_families.py
+# (recorded copies: tests/test_optim_families.py). Tolerance 1e-10 of the
+# largest |x|: the runs are open loop (gradients drawn in advance) or, for SGD,
+# a contracting quadratic, so nothing amplifies rounding; measured differences
+# are at most 1e-14 over 200-300 steps (see tests/test_optim_families.py).
+
+FAMILY_RTOL = 1e-10
+N_FAMILY = 12                   # random configurations per optimizer and per pairing
+
+
+def _families():
+    import optim_families
+    return optim_families
+
+
+@pytest.mark.parametrize("kind", ["NAdam", "RAdam", "Adamax", "Adadelta", "Yogi", "Lion"])
+def test_optimizer_family_matches_framework(kind, request):
+    G = _families()
+    if kind in G.FAMILY_TORCH:
+        torch = request.getfixturevalue("torch")
+    else:
+        optax, jnp = request.getfixturevalue("optax_jnp")
+    rng = np.random.default_rng([20, G.FAMILY_KINDS.index(kind)])
+    for i in range(N_FAMILY):
+        cfg = G.draw_family(rng, kind, STEPS, i)
+        x0, grads = G.draw_problem(rng, STEPS)
+        ours = G.lrtutor_open_loop(G.family_optimizer(cfg), x0, grads)
+        ref = (G.torch_family(torch, cfg, x0, grads) if kind in G.FAMILY_TORCH
+               else G.optax_family(optax, jnp, cfg, x0, grads))
+        assert F.relerr(ours, ref, np.max(np.abs(ref))) <= FAMILY_RTOL, cfg
+
+
+@pytest.mark.parametrize("kind", ["SGD-OneCycle", "Adam-OneCycle", "SGD-Cyclic",
+                                  "AdamW-Cyclic", "NAdam-OneCycle", "RAdam-Cyclic",
+                                  "Adamax-OneCycle", "RMSprop-Cyclic"])
+def test_cycle_momentum_drives_the_optimizer_as_torch(torch, kind):
+    """torch's OneCycleLR / CyclicLR with cycle_momentum=True set SGD's and
+    RMSprop's momentum (the Adam family's betas[0]) before every step; lrtutor
+    reads the schedule's ``momentum`` at ``state.count``. Whole 300-step
+    trajectories."""
+    G = _families()
+    rng = np.random.default_rng([21, G.CYCLE_KINDS.index(kind)])
+    for i in range(N_FAMILY // 2):
+        cfg = G.draw_cycle(rng, kind, STEPS, i)
+        prob = G.cycle_problem(rng, cfg, STEPS)
+        ours = G.lrtutor_cycle(cfg, prob, STEPS)
+        ref = G.torch_cycle(torch, cfg, prob, STEPS)
+        assert F.relerr(ours, ref, np.max(np.abs(ref))) <= FAMILY_RTOL, cfg
+
+
+def test_nadam_with_large_momentum_decay_is_optax_nadam(optax_jnp):
+    """optax.nadam has a constant mu = beta1: NAdam(momentum_decay=1e5), where
+    0.96 ** (t * psi) underflows to 0 (the documented mapping)."""
+    optax, jnp = optax_jnp
+    G = _families()
+    rng = np.random.default_rng(22)
+    for _ in range(N_FAMILY // 2):
+        lr, b1, b2 = float(rng.uniform(1e-4, 1e-1)), float(rng.uniform(0, 0.99)), 0.999
+        eps = float(rng.choice([1e-8, 1e-3]))
+        x0, grads = G.draw_problem(rng, STEPS)
+        ours = G.lrtutor_open_loop(O.NAdam(lr, (b1, b2), eps, momentum_decay=1e5), x0, grads)
+        ref = G.optax_open_loop(optax, jnp, optax.nadam(lr, b1, b2, eps), x0, grads)
+        assert F.relerr(ours, ref, np.max(np.abs(ref))) <= FAMILY_RTOL, (lr, b1, eps)

@@ -20,8 +20,9 @@ from hypothesis import given, strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 from lrtutor import optim, problems, train
-from lrtutor.optim import (SGD, AdaGrad, Adam, AdamW, EMAMomentum, HeavyBall, RMSprop,
-                           ScheduleFreeAdamW, ScheduleFreeSGD)
+from lrtutor.optim import (SGD, Adadelta, AdaGrad, Adam, Adamax, AdamW, EMAMomentum, HeavyBall,
+                           Lion, NAdam, RAdam, RMSprop, ScheduleFreeAdamW, ScheduleFreeSGD,
+                           Yogi)
 
 
 # ---------------------------------------------------------------------------
@@ -326,6 +327,17 @@ FACTORIES = {
                                                   warmup_steps=3, r=0.5),
     "ScheduleFreeAdamW": lambda lr: ScheduleFreeAdamW(lr=lr, weight_decay=0.1, warmup_steps=2,
                                                       weight_lr_power=1.0),
+    "NAdam": lambda lr: NAdam(lr=lr, weight_decay=0.01, momentum_decay=0.05),
+    "NAdamW": lambda lr: NAdam(lr=lr, weight_decay=0.1, decoupled_weight_decay=True),
+    "RAdam": lambda lr: RAdam(lr=lr, betas=(0.8, 0.9), weight_decay=0.01),  # rectified at t=3
+    "RAdamW": lambda lr: RAdam(lr=lr, betas=(0.8, 0.9), weight_decay=0.1,
+                               decoupled_weight_decay=True),
+    "Adamax": lambda lr: Adamax(lr=lr, weight_decay=0.01),
+    "Adadelta": lambda lr: Adadelta(lr=lr, rho=0.8, eps=1e-3, weight_decay=0.01),
+    "Yogi": lambda lr: Yogi(lr=lr, initial_accumulator_value=0.1),
+    "Lion": lambda lr: Lion(lr=lr, weight_decay=0.1),
+    "SGD cycle momentum": lambda lr: SGD(lr=lr, momentum=lambda t: 0.5 + 0.05 * t),
+    "Adam cycle beta1": lambda lr: Adam(lr=lr, betas=(lambda t: 0.9 - 0.1 * t, 0.99)),
 }
 
 LAM = np.array([0.5, 2.0])
@@ -441,6 +453,18 @@ optimizers_st = st.one_of(
               weight_decay=decay_st, amsgrad=st.booleans(), bias_correction=st.booleans()),
     st.builds(AdamW, lr=rates_st, betas=st.tuples(unit_st, st.floats(0.5, 0.999)), eps=eps_st,
               weight_decay=decay_st, amsgrad=st.booleans()),
+    st.builds(NAdam, lr=rates_st, betas=st.tuples(unit_st, st.floats(0.5, 0.999)), eps=eps_st,
+              weight_decay=decay_st, momentum_decay=st.floats(0.0, 0.1),
+              decoupled_weight_decay=st.booleans()),
+    st.builds(RAdam, lr=rates_st, betas=st.tuples(unit_st, st.floats(0.0, 0.999)), eps=eps_st,
+              weight_decay=decay_st, decoupled_weight_decay=st.booleans()),
+    st.builds(Adamax, lr=rates_st, betas=st.tuples(unit_st, unit_st), eps=eps_st,
+              weight_decay=decay_st),
+    st.builds(Adadelta, lr=st.floats(1e-3, 2.0), rho=st.floats(0.0, 1.0), eps=eps_st,
+              weight_decay=decay_st),
+    st.builds(Yogi, lr=rates_st, betas=st.tuples(unit_st, st.floats(0.5, 0.999)), eps=eps_st,
+              initial_accumulator_value=st.floats(0.0, 1.0)),
+    st.builds(Lion, lr=rates_st, betas=st.tuples(unit_st, unit_st), weight_decay=decay_st),
 )
 
 vectors_st = st.integers(1, 4).flatmap(
@@ -528,6 +552,25 @@ BAD_FIELDS = [
     (ScheduleFreeAdamW, {"betas": (0.9,)}, ValueError, "betas"),
     (ScheduleFreeAdamW, {"eps": -1e-8}, ValueError, "eps"),
     (ScheduleFreeAdamW, {"weight_lr_power": "2"}, TypeError, "weight_lr_power"),
+    (NAdam, {"momentum_decay": -1e-3}, ValueError, "momentum_decay"),
+    (NAdam, {"momentum_decay": float("inf")}, ValueError, "momentum_decay"),
+    (NAdam, {"decoupled_weight_decay": 1}, TypeError, "decoupled_weight_decay"),
+    (NAdam, {"betas": (0.9, 1.0)}, ValueError, "betas"),
+    (RAdam, {"betas": (1.0, 0.999)}, ValueError, "betas"),
+    (RAdam, {"betas": (0.9, lambda t: 0.9)}, TypeError, "betas"),   # only beta1 may be scheduled
+    (RAdam, {"decoupled_weight_decay": "yes"}, TypeError, "decoupled_weight_decay"),
+    (Adamax, {"eps": -1e-8}, ValueError, "eps"),
+    (Adamax, {"weight_decay": float("nan")}, ValueError, "weight_decay"),
+    (Adadelta, {"rho": 1.5}, ValueError, "rho"),
+    (Adadelta, {"rho": -0.1}, ValueError, "rho"),
+    (Adadelta, {"eps": -1e-6}, ValueError, "eps"),
+    (Adadelta, {"lr": 0.0}, ValueError, "lr"),
+    (Yogi, {"initial_accumulator_value": -1e-6}, ValueError, "initial_accumulator_value"),
+    (Yogi, {"betas": (lambda t: 0.9, 0.999)}, TypeError, "betas"),   # optax has no cycle momentum
+    (Yogi, {"eps": float("nan")}, ValueError, "eps"),
+    (Lion, {"betas": (0.9, 1.0)}, ValueError, "betas"),
+    (Lion, {"weight_decay": -1e-3}, ValueError, "weight_decay"),
+    (Lion, {"lr": "1e-4"}, TypeError, "lr"),
 ]
 
 
@@ -739,9 +782,14 @@ def test_schedule_free_matches_live_reference():
     lambda: optim.Adam(lr=0.1, eps=0.0), lambda: optim.Adam(lr=0.1, eps=0.0, amsgrad=True),
     lambda: optim.AdamW(lr=0.1, eps=0.0), lambda: optim.RMSprop(lr=0.1, eps=0.0),
     lambda: optim.RMSprop(lr=0.1, eps=0.0, momentum=0.5, centered=True),
-    lambda: optim.AdaGrad(lr=0.1, eps=0.0), lambda: optim.ScheduleFreeAdamW(lr=0.1, eps=0.0)],
+    lambda: optim.AdaGrad(lr=0.1, eps=0.0), lambda: optim.ScheduleFreeAdamW(lr=0.1, eps=0.0),
+    lambda: optim.NAdam(lr=0.1, eps=0.0), lambda: optim.RAdam(lr=0.1, eps=0.0),
+    lambda: optim.RAdam(lr=0.1, betas=(0.9, 0.9), eps=0.0),       # rectified from t = 3
+    lambda: optim.Adamax(lr=0.1, eps=0.0), lambda: optim.Adadelta(eps=0.0),
+    lambda: optim.Yogi(lr=0.1, eps=0.0, initial_accumulator_value=0.0)],
     ids=["adam", "amsgrad", "adamw", "rmsprop", "rmsprop-centered-momentum", "adagrad",
-         "schedule-free-adamw"])
+         "schedule-free-adamw", "nadam", "radam", "radam-rectified", "adamax", "adadelta",
+         "yogi"])
 def test_eps_zero_at_the_optimum_takes_no_step(make):
     # every gradient so far is 0, so the adaptive denominator is 0 and so is the
     # numerator: 0/0 is no step (not NaN, not "diverged at step 1"), in place too

@@ -27,6 +27,16 @@ OPTIMIZERS = [
     O.SGD(StepDecay(0.1, 3), momentum=0.5),
     O.ScheduleFreeSGD(0.1, weight_decay=0.01, warmup_steps=2),   # written back, not blocked
     O.ScheduleFreeAdamW(0.01, weight_decay=0.1, warmup_steps=2, r=1.0),
+    # the issue-15 families (one pure _step, run block by block) and cycle momentum
+    O.NAdam(0.01, weight_decay=0.1), O.NAdam(0.01, weight_decay=0.1, decoupled_weight_decay=True),
+    O.RAdam(0.01, betas=(0.9, 0.9), weight_decay=0.1),           # rectified from t = 3
+    O.RAdam(0.01, weight_decay=0.1, decoupled_weight_decay=True),
+    O.Adamax(0.01, weight_decay=0.1), O.Adadelta(0.5, weight_decay=0.1),
+    O.Yogi(0.01), O.Lion(0.01, weight_decay=0.1),
+    O.SGD(0.1, momentum=lambda t: (0.9, 0.0, 0.5)[t % 3], weight_decay=0.01),
+    O.Adam(0.01, betas=(lambda t: 0.95 - 0.05 * t, 0.999), amsgrad=True),
+    O.AdamW(StepDecay(0.01, 2), betas=(lambda t: 0.85 + 0.01 * t, 0.99)),
+    O.RMSprop(0.01, momentum=lambda t: (0.9, 0.0, 0.5)[t % 3], centered=True),
 ]
 SHAPES = [((50_000,), None), ((7, 3000), None), ((5, 4), [0.1, 0.2, 0.01, 0.05, 0.3]),
           ((3, 40_000), [0.1, 0.2, 0.3]), ((), None)]

@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 from lrtutor.schedules import (
-    Constant, CosineAnnealing, CosineDecay, CosineWarmRestarts, Cyclic,
-    ExponentialDecay, InverseTimeDecay, Join, LinearSchedule, MultiStepDecay,
-    InverseSqrtDecay, OneCycle, PerRun, PiecewiseConstant, PolynomialDecay,
-    ReduceLROnPlateau, StepDecay, Warmup, WarmupStableDecay,
+    Chained, Constant, CosineAnnealing, CosineDecay, CosineWarmRestarts, Cyclic,
+    ExponentialDecay, InverseTimeDecay, Join, LambdaSchedule, LinearSchedule,
+    Multiplicative, MultiStepDecay, InverseSqrtDecay, OneCycle, PerRun, PiecewiseConstant,
+    PolynomialDecay, ReduceLROnPlateau, StepDecay, Warmup, WarmupStableDecay,
 )
 
 
@@ -500,13 +500,33 @@ def test_one_cycle_three_phase():
 
 
 def test_one_cycle_past_the_end_raises_like_torch():
+    # torch defines t = N (one step() after the last update) and raises after
     s = OneCycle(1.0, 100)
-    with pytest.raises(ValueError, match="Tried to step 100"):
-        s(100)
+    with pytest.raises(ValueError, match="Tried to step 101 times: t must be <= total_steps "
+                                         "= 100"):
+        s(101)
     with pytest.raises(ValueError, match="total_steps"):
-        s(np.arange(101))
-    with pytest.raises(ValueError, match="Tried to step"):
+        s(np.arange(102))
+    with pytest.raises(ValueError, match="total_steps"):
         s.momentum(500)
+    assert s(np.arange(101)).shape == (101,)
+
+
+def test_one_cycle_at_t_equal_total_steps():
+    # CONVENTIONS B.1 numbers (max 1, N = 100), torch 2.13 printed: t = 100 is
+    # the cosine one step past its end, the value of t = 98 mirrored about the
+    # trough at 99: 0.0005074647154757324 (t = 98: ...4757879).
+    cos = OneCycle(1.0, 100)
+    assert cos(100) == pytest.approx(0.0005074647154757324, rel=1e-12)
+    assert cos(100) == pytest.approx(cos(98), rel=1e-12)
+    assert cos.momentum(100) == pytest.approx(0.9499496533270657, rel=1e-12)
+    # linear: torch continues the line to -0.014281657142857007; lrtutor holds
+    # the end rate 4e-6 (max_lr / 25 / 1e4) and the end momentum 0.95
+    lin = OneCycle(1.0, 100, anneal_strategy="linear")
+    assert lin(100) == lin(99) == pytest.approx(4e-6, rel=1e-12)
+    assert lin.momentum(100) == lin.momentum(99) == 0.95
+    three = OneCycle(1.0, 100, three_phase=True)          # last phase min -> min/1e4
+    assert three(100) > three(99) and three.momentum(100) == 0.95
 
 
 # ------------------------------------------------- a stateful controller --
@@ -862,12 +882,12 @@ BAD = [
     (lambda: Constant("0.1"), TypeError, "value"),
     (lambda: StepDecay(0.1, 0), ValueError, "step_size"),
     (lambda: StepDecay(0.1, 2.0), TypeError, "step_size"),
-    (lambda: StepDecay(0.1, 2, gamma=0.0), ValueError, r"gamma.*> 0 and <= 1"),
-    (lambda: StepDecay(0.1, 2, gamma=1.5), ValueError, "gamma"),
+    (lambda: StepDecay(0.1, 2, gamma=-0.5), ValueError, r"gamma.*>= 0"),
+    (lambda: StepDecay(0.1, 2, gamma=math.inf), ValueError, "gamma"),
     (lambda: StepDecay(-0.1, 2), ValueError, "init_value"),
     (lambda: StepDecay(math.nan, 2), ValueError, "init_value"),
     (lambda: MultiStepDecay(0.1, (5, 5)), ValueError, "milestones.*strictly increasing"),
-    (lambda: MultiStepDecay(0.1, (0, 5)), ValueError, "milestones"),
+    (lambda: MultiStepDecay(0.1, (-1, 5)), ValueError, "milestones"),
     (lambda: MultiStepDecay(0.1, 5), TypeError, "milestones"),
     (lambda: MultiStepDecay(0.1, (1.5,)), TypeError, "milestones"),
     (lambda: MultiStepDecay(0.1, (3,), gamma=-1), ValueError, "gamma"),
@@ -875,23 +895,23 @@ BAD = [
     (lambda: PiecewiseConstant((10, 5), (1.0, 0.5, 0.1)), ValueError, "boundaries"),
     (lambda: PiecewiseConstant((10,), (1.0, -0.5)), ValueError, "values"),
     (lambda: PiecewiseConstant((10,), 1.0), TypeError, "values"),
-    (lambda: ExponentialDecay(0.1, 0.0), ValueError, "decay_rate"),
+    (lambda: ExponentialDecay(0.1, -0.5), ValueError, "decay_rate"),
     (lambda: ExponentialDecay(0.1, 0.5, 0), ValueError, "decay_steps"),
     (lambda: ExponentialDecay(0.1, 0.5, staircase=1), TypeError, "staircase"),
-    (lambda: ExponentialDecay.from_factor(0.1, 0.0), ValueError, "gamma"),
+    (lambda: ExponentialDecay.from_factor(0.1, -1.0), ValueError, "gamma"),
     (lambda: ExponentialDecay.from_rate(0.1, 1.0), ValueError, "beta"),
     (lambda: ExponentialDecay.from_time_constant(0.1, 0.0), ValueError, "tau"),
     (lambda: InverseTimeDecay(0.1, -1.0), ValueError, "decay_rate"),
     (lambda: InverseTimeDecay(0.1, 1.0, decay_steps=0), ValueError, "decay_steps"),
     (lambda: LinearSchedule(0.1, 0.0, 0), ValueError, "transition_steps"),
     (lambda: LinearSchedule(0.1, -1.0, 10), ValueError, "end_value"),
-    (lambda: PolynomialDecay(0.1, 0.0, 10, power=0.0), ValueError, "power"),
+    (lambda: PolynomialDecay(0.1, 0.0, 10, power=-1.0), ValueError, "power"),
     (lambda: PolynomialDecay(0.1, 0.0, 0), ValueError, "decay_steps"),
     (lambda: CosineDecay(0.1, 0), ValueError, "decay_steps"),
     (lambda: CosineDecay(0.1, 10, alpha=1.5), ValueError, r"alpha.*>= 0 and <= 1"),
     (lambda: CosineDecay(0.1, 10, exponent=0.0), ValueError, "exponent"),
     (lambda: CosineAnnealing(0.1, 0), ValueError, "T_max"),
-    (lambda: CosineAnnealing(0.1, 10, eta_min=0.2), ValueError, "eta_min"),
+    (lambda: CosineAnnealing(0.1, 10, eta_min=-0.2), ValueError, "eta_min"),
     (lambda: Warmup(0.1, 10), TypeError, "schedule"),
     (lambda: Warmup(Constant(0.1), 0), ValueError, "warmup_steps"),
     (lambda: Warmup(Constant(0.1), 5, init_value=-1.0), ValueError, "init_value"),
@@ -901,17 +921,17 @@ BAD = [
     (lambda: Join((), ()), ValueError, "schedules"),
     (lambda: CosineWarmRestarts(0.1, 0), ValueError, "T_0"),
     (lambda: CosineWarmRestarts(0.1, 5, T_mult=0.5), ValueError, "T_mult"),
-    (lambda: CosineWarmRestarts(0.1, 5, eta_min=0.5), ValueError, "eta_min"),
+    (lambda: CosineWarmRestarts(0.1, 5, eta_min=-0.5), ValueError, "eta_min"),
     (lambda: CosineWarmRestarts(0.1, 5, m_mul=0.0), ValueError, "m_mul"),
     (lambda: Cyclic(0.1, 0.01), ValueError, "max_lr"),
     (lambda: Cyclic(0.01, 0.1, 0), ValueError, "step_size_up"),
     (lambda: Cyclic(0.01, 0.1, 4, 0), ValueError, "step_size_down"),
     (lambda: Cyclic(0.01, 0.1, mode="sine"), ValueError, "mode"),
     (lambda: Cyclic(0.01, 0.1, gamma=0.9), ValueError, "gamma"),
-    (lambda: Cyclic(0.01, 0.1, mode="exp_range", gamma=0.0), ValueError, "gamma"),
+    (lambda: Cyclic(0.01, 0.1, mode="exp_range", gamma=-0.5), ValueError, "gamma"),
     (lambda: Cyclic(0.01, 0.1).momentum(0, base_momentum=0.9, max_momentum=0.8),
      ValueError, "max_momentum"),
-    (lambda: OneCycle(0.0, 100), ValueError, "max_lr"),
+    (lambda: OneCycle(-1.0, 100), ValueError, "max_lr"),
     (lambda: OneCycle(1.0, 1), ValueError, "total_steps"),
     (lambda: OneCycle(1.0, 100, pct_start=0.005), ValueError, "pct_start"),
     (lambda: OneCycle(1.0, 100, pct_start=1.0), ValueError, "pct_start"),
@@ -920,7 +940,23 @@ BAD = [
     (lambda: OneCycle(1.0, 100, div_factor=0.0), ValueError, "div_factor"),
     (lambda: OneCycle(1.0, 100, final_div_factor=-1.0), ValueError, "final_div_factor"),
     (lambda: OneCycle(1.0, 100).momentum(0, base_momentum=1.0), ValueError, "base_momentum"),
-    (lambda: ReduceLROnPlateau(0.1, factor=1.0), ValueError, r"factor.*> 0 and < 1"),
+    (lambda: ReduceLROnPlateau(0.1, factor=1.0), ValueError, r"factor.*>= 0 and < 1"),
+    (lambda: LambdaSchedule(0.1, 0.5), TypeError, "fn"),
+    (lambda: LambdaSchedule(-0.1, lambda t: 1.0), ValueError, "init_value"),
+    (lambda: LambdaSchedule(0.1, lambda t: -1.0)(3), ValueError, r"fn\(3\) must be .* >= 0"),
+    (lambda: LambdaSchedule(0.1, lambda t: math.nan)(0), ValueError, r"fn\(0\)"),
+    (lambda: LambdaSchedule(0.1, lambda t: "1")(0), TypeError, r"fn\(0\)"),
+    (lambda: LambdaSchedule(0.1, lambda t: None)(0), TypeError, r"fn\(0\)"),
+    (lambda: Multiplicative(0.1, None), TypeError, "fn"),
+    (lambda: Multiplicative(0.1, lambda s: 0.9 if s < 4 else -0.9)(10), ValueError,
+     r"fn\(4\)"),
+    (lambda: Multiplicative(0.1, lambda s: math.inf)(2), ValueError, r"fn\(1\)"),
+    (lambda: Multiplicative(0.1, lambda s: 0.9)(10**7 + 1), ValueError, r"t must be <= 10000000"),
+    (lambda: Chained(()), ValueError, "schedules"),
+    (lambda: Chained(Constant(0.1)), TypeError, "schedules"),
+    (lambda: Chained((Constant(0.1), 2.0)), TypeError, r"schedules\[1\]"),
+    (lambda: Chained((Constant(0.1), lambda t: -t))(np.arange(3)), ValueError,
+     r"schedules\[1\] must give rates >= 0"),
     (lambda: ReduceLROnPlateau(0.1, patience=-1), ValueError, "patience"),
     (lambda: ReduceLROnPlateau(0.1, mode="auto"), ValueError, "mode"),
     (lambda: ReduceLROnPlateau(0.1, threshold_mode="pct"), ValueError, "threshold_mode"),

@@ -517,3 +517,112 @@ def test_schedule_free_runs_are_evaluated_at_the_average():
     assert trace.evals["x0"][1] == opt.eval_params(first.state)[0]
     assert trace.evals["x0"][2] == opt.eval_params(trace.state)[0]
     assert trace.evals["x0"][2] != trace.final_params[0]        # y differs from x
+
+
+# --- resuming an interrupted run (the full property tests: test_checkpoint.py) ---
+
+def _lin_data(n=23):
+    X, y = problems.make_linear_data(n=n, rng=np.random.default_rng(3))
+    return problems.LinearRegression(X, y)
+
+
+def test_the_last_step_of_a_stochastic_run_is_judged_by_its_full_loss():
+    # At step 1 the batch loss of the rate 3.0 run is below the threshold, but its
+    # full loss is not: the run ends there, records the step and reports the
+    # divergence, with a NaN evaluation. Its checkpoint keeps the view of a
+    # longer run (which judges step 1 by its batch loss at step 1) and resuming
+    # from it finds the divergence where that longer run finds it.
+    lin = _lin_data()
+    opt = optim.SGD(lr=np.array([0.01, 0.1, 0.5, 0.9, 1.5, 3.0]))
+    x0 = np.zeros((6, lin.dim))
+    opts = dict(batch_size=4, record_every=2, blowup=2.0, eval_every=1,
+                monitors={"x0": lambda x: x[..., 0]})
+    first = train.run(lin, opt, x0, 1, rng=np.random.default_rng(1), **opts)
+    assert first.diverged_at.tolist() == [-1, -1, -1, -1, -1, 1]
+    assert first.losses[-1, 5] > first.threshold or np.isnan(first.losses[-1, 5])
+    assert np.isnan(first.evals["x0"][-1, 5]) and not np.isnan(first.evals["x0"][-1, 4])
+    assert first.checkpoint["diverged_at"].tolist() == [-1] * 6
+    whole = train.run(lin, opt, x0, 6, rng=np.random.default_rng(1), **opts)
+    rest = train.run(lin, opt, x0, 6, resume=first, **opts)
+    assert_array_equal(rest.diverged_at, whole.diverged_at)
+    assert_array_equal(rest.params, whole.params)
+    assert whole.diverged_at[5] >= 1
+
+
+def test_resume_continues_with_the_same_rng_and_schedule():
+    lin = _lin_data()
+    opt = optim.Adam(lr=schedules.CosineDecay(0.3, 30))
+    rng = np.random.default_rng(4)
+    first = train.run(lin, opt, np.zeros(lin.dim), 12, rng=rng, batch_size=5,
+                      sampling="epoch")
+    rest = train.run(lin, opt, np.zeros(lin.dim), 30, rng=rng, batch_size=5,
+                     sampling="epoch", resume=first)
+    other = np.random.default_rng(4)
+    whole = train.run(lin, opt, np.zeros(lin.dim), 30, rng=other, batch_size=5,
+                      sampling="epoch")
+    assert_array_equal(rest.params, whole.params)
+    assert_array_equal(rest.lrs, schedules.CosineDecay(0.3, 30)(np.arange(30)))
+    assert rest.state.count == 30
+    assert rng.bit_generator.state == other.bit_generator.state    # both advanced alike
+
+
+def test_resume_arguments_are_checked():
+    lin = _lin_data()
+    x0 = np.zeros(lin.dim)
+    first = train.run(lin, optim.SGD(0.1), x0, 5, rng=np.random.default_rng(0), batch_size=4)
+    good = dict(rng=np.random.default_rng(0), batch_size=4)
+
+    def resume(**changes):
+        args = dict(problem=lin, optimizer=optim.SGD(0.1), x0=x0, steps=8, **good,
+                    resume=first)
+        args.update(changes)
+        return train.run(**args)
+
+    resume()                                                   # the baseline is valid
+    for changes, error, match in [
+            (dict(resume="trace"), TypeError, "resume must be a Trace"),
+            (dict(resume=train.sweep_seeds(lin, optim.SGD(0.1), [0.1], [x0], 3)), ValueError,
+             "resume must be a trace that carries a checkpoint"),
+            (dict(state=optim.SGD(0.1).init(x0)), ValueError, "state must be None"),
+            (dict(steps=4), ValueError, "steps must be >= 5"),
+            (dict(record_every=2), ValueError, "record_every must be 1"),
+            (dict(batch_size=5), ValueError, "batch_size must be 4"),
+            (dict(sampling="epoch"), ValueError, "sampling must be 'iid'"),
+            (dict(optimizer=optim.Adam(0.1)), ValueError, "optimizer must be 'SGD'"),
+            (dict(optimizer=optim.SGD(0.1, momentum=0.9)), ValueError, "resume.state"),
+            (dict(x0=x0 + 1), ValueError, "x0 must be the starting point"),
+            (dict(rng=np.random.Generator(np.random.MT19937(0))), ValueError,
+             "rng must use the bit generator"),
+            (dict(rng=[np.random.default_rng(0)]), ValueError, "rng holds 1 generators")]:
+        with pytest.raises(error, match=match):
+            resume(**changes)
+    # one generator shared by two runs, resumed with one generator per run
+    from lrtutor.network import MLP
+    net = MLP(np.arange(12.0).reshape(6, 2) / 10, [0, 1, 0, 1, 0, 1], hidden=(3,))
+    x2 = net.init(np.random.default_rng(0), k=2)
+    shared = train.run(net, optim.SGD(0.1), x2, 2, rng=np.random.default_rng(0), batch_size=2)
+    with pytest.raises(ValueError, match="rng must be what the run being resumed used: one"):
+        train.run(net, optim.SGD(0.1), x2, 4, batch_size=2, resume=shared,
+                  rng=[np.random.default_rng(0), np.random.default_rng(1)])
+
+
+def test_trace_index_selects_one_run_or_names_the_problem():
+    """message and finite_length take () for a single run, an int per batch axis
+    for a sweep (negative from the end, as numpy), and reject anything else by name."""
+    q = problems.Quadratic.one_d(1.0)
+    single = train.run(q, optim.SGD(0.1), [1.0], 5)
+    swept = train.sweep(q, optim.SGD(0.1), [0.1, 3.0], [1.0], 40)
+    assert single.message() == single.message(()) == single.message(None)
+    assert swept.message(-1) == swept.message(1) == "diverged at step " + str(
+        int(swept.diverged_at[1]))
+    assert swept.finite_length(np.int64(0)) == swept.params.shape[0]
+    for target, bad, exc in [(single, 0, ValueError), (swept, (0, 0), ValueError),
+                             (swept, 2, ValueError), (swept, -3, ValueError),
+                             (swept, 2 ** 63, ValueError), (swept, "a", TypeError),
+                             (swept, True, TypeError), (swept, 0.0, TypeError)]:
+        with pytest.raises(exc, match="index"):
+            target.message(bad)
+        with pytest.raises(exc, match="index"):
+            target.finite_length(bad)
+    with pytest.raises(ValueError, match="index"):
+        swept.message()

@@ -14,8 +14,8 @@ docstrings):
 - ``MultiStepDecay`` milestones are distinct (torch counts a repeated one twice).
 - ``Cyclic`` takes ``gamma != 1`` only with ``mode='exp_range'`` (torch ignores it
   silently otherwise).
-- ``OneCycle`` is evaluated for ``t < total_steps`` only (torch tolerates one
-  extra ``step()``; lrtutor raises).
+- ``OneCycle`` draws are compared for ``t < total_steps`` (``t = total_steps``,
+  torch's one extra ``step()``, is recorded by ``record_schedules_extra.py``).
 - ``CosineWarmRestarts`` is compared with torch for integer ``T_mult`` and
   ``m_mul = 1`` (torch has neither fractional growth per step nor ``m_mul``);
   Keras's ``CosineDecayRestarts`` covers the general case.

@@ -5,6 +5,13 @@ are used too when importable)::
 
     PYTHONPATH=. /path/to/venv/bin/python tests/golden/record.py
 
+The optimizer families added with issue 15 (NAdam, RAdam, Adamax, Adadelta
+from torch; Yogi and Lion from optax, which must then be importable) and cycle
+momentum (torch's ``OneCycleLR``/``CyclicLR`` with ``cycle_momentum=True``)
+can be recorded alone, leaving every other value of ``golden.json`` as it is::
+
+    PYTHONPATH=. /path/to/venv/bin/python tests/golden/record.py families
+
 Hugging Face ``transformers`` (WSD and inverse square root) is used when
 importable. Fairseq does not install on current Python and torch; its
 ``inverse_sqrt`` scheduler is run from its own source file
@@ -34,6 +41,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import frameworks as F  # noqa: E402
+import optim_families as G  # noqa: E402
 
 SEED, PER_KIND, N = 2026, 4, 120        # schedule configurations
 # Kinds whose draw has branches get more draws, so that every branch is recorded
@@ -43,6 +51,10 @@ SEED, PER_KIND, N = 2026, 4, 120        # schedule configurations
 EXTRA_DRAWS = {"Warmup": 4, "WarmupStableDecay": 11, "InverseSqrtDecay": 2}
 OPT_SEED, OPT_PER_KIND, OPT_STEPS = 7, 3, 50
 PLATEAU_SEED, PLATEAU_N = 9, 8
+# issue 15: four draws of each new optimizer over 100 open-loop steps, and two of
+# each cycle-momentum pairing over 300 steps (a few hundred, past every turn)
+FAM_SEED, FAM_PER_KIND, FAM_STEPS = 15, 4, 100
+CYC_SEED, CYC_PER_KIND, CYC_STEPS = 16, 2, 300
 
 
 def _clean(obj):
@@ -79,6 +91,61 @@ def optimizer_cases():
             opt, name, kw = F.draw_optimizer(rng, kind, L)
             out.append((kind, A, b, x0, opt, name, kw))
     return out
+
+
+def family_cases():
+    """``(config, x0, grads)`` for ``FAM_PER_KIND`` draws of every new optimizer."""
+    out = []
+    for i, kind in enumerate(G.FAMILY_KINDS):
+        rng = np.random.default_rng([FAM_SEED, i])
+        for j in range(FAM_PER_KIND):
+            cfg = G.draw_family(rng, kind, FAM_STEPS, j)
+            out.append((cfg, *G.draw_problem(rng, FAM_STEPS)))
+    return out
+
+
+def cycle_cases():
+    """``(config, problem)`` for ``CYC_PER_KIND`` draws of every cycle-momentum pairing."""
+    out = []
+    for i, kind in enumerate(G.CYCLE_KINDS):
+        rng = np.random.default_rng([CYC_SEED, i])
+        for j in range(CYC_PER_KIND):
+            cfg = G.draw_cycle(rng, kind, CYC_STEPS, j)
+            out.append((cfg, G.cycle_problem(rng, cfg, CYC_STEPS)))
+    return out
+
+
+def record_families(torch, optax, jnp, versions):
+    """The ``families`` and ``cycle_momentum`` sections of golden.json."""
+    families = []
+    for cfg, x0, grads in family_cases():
+        if cfg["kind"] in G.FAMILY_TORCH:
+            source, x = "torch", G.torch_family(torch, cfg, x0, grads)
+        else:
+            source, x = "optax", G.optax_family(optax, jnp, cfg, x0, grads)
+        families.append({"kind": cfg["kind"], "config": _clean(cfg), source: x.tolist()})
+    cycles = []
+    for cfg, prob in cycle_cases():
+        cycles.append({"kind": cfg["kind"], "config": _clean(cfg),
+                       "torch": G.torch_cycle(torch, cfg, prob, CYC_STEPS).tolist()})
+    return {"families": {"versions": {k: versions[k] for k in ("torch", "jax", "optax")},
+                         "seeds": [FAM_SEED, FAM_PER_KIND, FAM_STEPS], "runs": families},
+            "cycle_momentum": {"versions": {"torch": versions["torch"]},
+                               "seeds": [CYC_SEED, CYC_PER_KIND, CYC_STEPS], "runs": cycles}}
+
+
+def main_families():
+    """Record only the issue-15 sections; every other value stays as it is."""
+    import jax
+    import torch
+    jax.config.update("jax_enable_x64", True)
+    import optax
+    versions = {"torch": torch.__version__, "jax": jax.__version__, "optax": optax.__version__}
+    path = HERE / "golden.json"
+    doc = json.loads(path.read_text())
+    doc.update(record_families(torch, optax, jax.numpy, versions))
+    path.write_text(json.dumps(doc, separators=(",", ":")) + "\n")
+    print(f"wrote the families and cycle_momentum sections of {path}; {versions}")
 
 
 def main():
@@ -150,10 +217,12 @@ def main():
                      "optimizers": [OPT_SEED, OPT_PER_KIND, OPT_STEPS],
                      "plateau": [PLATEAU_SEED, PLATEAU_N]},
            "schedules": schedules, "plateau": plateau, "optimizers": optimizers}
+    if optax is not None:
+        doc.update(record_families(torch, optax, jnp, versions))
     (HERE / "golden.json").write_text(json.dumps(doc, separators=(",", ":")) + "\n")
     print(f"wrote {HERE / 'golden.json'}: {len(schedules)} schedules, "
           f"{len(plateau)} plateau runs, {len(optimizers)} optimizer runs; {versions}")
 
 
 if __name__ == "__main__":
-    main()
+    main_families() if sys.argv[1:] == ["families"] else main()
