@@ -69,9 +69,9 @@ def _scheduler_rates(torch, make, steps, lr=0.05):
 
 
 def test_torch_linearlr_doc_example_is_one_update_ahead(torch):
-    # frameworks.ipynb ("The torch documentation's example ... says the first epoch
-    # uses 0.003687. That is the value of the second update: the first is 0.0025").
-    # torch 2.13.0; the same docstring in 2.14.1.
+    # frameworks.ipynb ("The example in the docstring of LinearLR for these numbers
+    # (torch 2.13.0, unchanged in 2.14.1) says the first epoch uses 0.003687. That is
+    # the value of the second update: the first is 0.0025").
     LinearLR = torch.optim.lr_scheduler.LinearLR
     assert "lr = 0.003687 if epoch == 0" in _doc(LinearLR)
     rates = _scheduler_rates(torch, lambda o: LinearLR(o, start_factor=0.05, total_iters=40), 3)
@@ -404,6 +404,39 @@ def test_keras_nesterov_iterates(keras):
         opt.apply_gradients([(keras.ops.convert_to_tensor(np.asarray(var.value)), var)])
         out.append(float(np.asarray(var.value)[0]))
     np.testing.assert_allclose(out, [0.81, 0.5751, 0.327321], rtol=1e-5)
+
+
+def test_keras_plateau_reference_sequence(keras):
+    # plateau.ipynb: on losses [1.0] + [0.9] * 11 with factor 0.5, patience 2,
+    # cooldown 1 and min_lr 0.01, "Keras cuts after epoch 3, when its count reaches
+    # 2", then every two epochs "exactly as it would without a cooldown", and
+    # "reaches the floor 0.01 after epoch 9"; its min_delta (default 1e-4) is
+    # absolute, so losses that fall by 5e-5 per epoch from 1e-3 count as bad epochs
+    # (PyTorch's default relative threshold would count them as improvements).
+    # Keras 3.15.1.
+    def replay(losses, **kw):
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+        cb = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
+                                               patience=2, verbose=0, **kw)
+        cb.set_model(model)
+        cb.on_train_begin()
+        out = []
+        for k, a in enumerate(losses):
+            cb.on_epoch_end(k, logs={"val_loss": a})
+            out.append(float(np.asarray(model.optimizer.learning_rate)))
+        return np.array(out), cb
+
+    losses = [1.0] + [0.9] * 11
+    with_cooldown, cb = replay(losses, cooldown=1, min_lr=0.01)
+    assert abs(cb.min_delta) == 1e-4           # stored negated in mode "min"
+    np.testing.assert_allclose(
+        with_cooldown, [.1, .1, .1, .05, .05, .025, .025, .0125, .0125, .01, .01, .01],
+        rtol=1e-6)
+    np.testing.assert_allclose(replay(losses, cooldown=0, min_lr=0.01)[0], with_cooldown,
+                               rtol=1e-6)
+    small_steps, _ = replay([1e-3 - 5e-5 * k for k in range(4)])
+    np.testing.assert_allclose(small_steps, [.1, .1, .05, .05], rtol=1e-6)
 
 
 # ---------------------------------------------------------------------------
