@@ -172,3 +172,17 @@ def test_stop_in_the_one_dimensional_example_of_range_test():
                             1e-4, 100.0)
     assert f"{res.lrs[res.stopped_at]:.1f}" == "16.6"
     assert "16.6" in _faq_text()
+
+
+def test_minimum_rule_reads_the_window_not_the_whole_curve(text, quadratic):
+    """The page: the window's lowest smoothed loss is at 8.32 and the minimum
+    rule suggests 0.832, while the whole curve's lowest smoothed loss is at 12.6."""
+    problem, x0 = quadratic
+    result = finder.range_test(problem, lrt.optim.SGD(START), x0, start_lr=START,
+                               end_lr=END, num_it=N)
+    lrs, smoothed = finder.suggestion_window(result)
+    at = float(lrs[int(np.argmin(smoothed))])
+    assert f"{at:.3g}" == "8.32" and "$\\eta = 8.32$" in text
+    assert f"{finder.suggest_minimum(result):.3g}" == "0.832" and "a tenth of that, 0.832" in text
+    whole = float(result.lrs[int(np.nanargmin(result.smoothed))])
+    assert f"{whole:.3g}" == "12.6"
