@@ -1038,7 +1038,7 @@ def _check_updates(t):
 
 
 def radam_rectification(beta2, t):
-    r"""RAdam's length :math:`\rho_t` of the second-moment average and its rectification :math:`r_t`.
+    r"""RAdam's average length :math:`\rho_t` and its rectification :math:`r_t`.
 
     Liu et al. (2020) approximate Adam's exponential average of squared
     gradients after :math:`t` updates by a simple average of :math:`\rho_t`
@@ -1102,11 +1102,17 @@ def radam_rectification(beta2, t):
     rho_inf = 2.0 / (1.0 - beta2) - 1.0
     b = beta2 ** t
     rho = rho_inf - 2.0 * t * b / (1.0 - b)
-    ok = rho > 5.0
-    safe = np.where(ok, rho, 5.0 + 1.0)         # no warnings in the unused branch
-    r = np.sqrt((safe - 4.0) * (safe - 2.0) * rho_inf
-                / ((rho_inf - 4.0) * (rho_inf - 2.0) * safe))
-    return _scalar_or_array(rho), _scalar_or_array(np.where(ok, r, np.nan))
+    ok = rho > 5.0                      # implies rho_inf > rho > 5: every factor > 0
+    r = np.full(rho.shape, np.nan)
+    if np.any(ok):
+        q = rho[ok]
+        r[ok] = np.sqrt((q - 4.0) * (q - 2.0) * rho_inf
+                        / ((rho_inf - 4.0) * (rho_inf - 2.0) * q))
+    return _scalar_or_array(rho), _scalar_or_array(r)
+
+
+#: The largest update number :func:`nadam_momentum` accumulates (80 MB of float64).
+_NADAM_MAX_T = 10_000_000
 
 
 def nadam_momentum(beta1, psi, t):
@@ -1127,7 +1133,7 @@ def nadam_momentum(beta1, psi, t):
     ----------
     beta1 : float in [0, 1)
     psi : float >= 0
-    t : int or integer array, every entry >= 1
+    t : int or integer array, every entry >= 1 and <= 10,000,000
 
     Returns
     -------
@@ -1136,7 +1142,9 @@ def nadam_momentum(beta1, psi, t):
     Raises
     ------
     TypeError, ValueError
-        For a ``t`` that is not integer, or out-of-range arguments.
+        For a ``t`` that is not integer, or out-of-range arguments (an entry
+        of ``t`` above 10,000,000: the product is accumulated update by
+        update).
 
     Notes
     -----
@@ -1161,6 +1169,9 @@ def nadam_momentum(beta1, psi, t):
         return _scalar_or_array(mu), _scalar_or_array(np.zeros_like(mu))
     # log mu_i summed over i = 1..t, for every entry of t at once
     top = int(t.max()) if t.size else 0
+    if top > _NADAM_MAX_T:
+        raise ValueError(f"t must have every entry <= {_NADAM_MAX_T} (the product is "
+                         f"accumulated update by update), got {top}")
     i = np.arange(1, top + 1, dtype=np.float64)
     cum = np.concatenate([[0.0], np.cumsum(np.log(beta1 * (1.0 - 0.5 * 0.96 ** (i * psi))))])
     prod = np.exp(cum[t.astype(np.int64)])
