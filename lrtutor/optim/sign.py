@@ -57,9 +57,9 @@ class Lion(_Stepped):
     Matches ``optax.lion(lr, b1=0.9, b2=0.99, weight_decay=1e-3)`` (optax
     0.2.8, in JAX's x64 mode), whose update is
     :math:`-\eta(\mathrm{sign}(c_t) + \lambda\theta)`, the paper's Program 1.
-    PyTorch has no Lion; the authors' PyTorch code
-    (``lion-pytorch``) decays first, :math:`\theta(1-\eta\lambda)`, which
-    is the same number. The step mixes with :math:`\beta_1` and the memory
+    PyTorch has no Lion; the authors' PyTorch code (``lion/lion_pytorch.py``
+    in ``google/automl``), like the third-party ``lion-pytorch`` package,
+    decays first, :math:`\theta(1-\eta\lambda)`, which is the same number. The step mixes with :math:`\beta_1` and the memory
     with :math:`\beta_2`; with :math:`\beta_1 = \beta_2` the step is the sign
     of the updated average :math:`m_t`, signSGD with momentum (Bernstein et
     al., 2018).
