@@ -504,10 +504,11 @@ def from_plain(data, kind=None):
     >>> copy = from_plain(json.loads(json.dumps(to_plain(plateau))))
     >>> copy.num_bad_epochs, copy.step(0.95), plateau.step(0.95)  # the third: a cut
     (2, 0.05, 0.05)
-    >>> from_plain({"kind": "Generator", "version": 2, "state": {}})
-    Traceback (most recent call last):
-    ...
-    ValueError: data['version'] must be 1 (the format this lrtutor reads), got 2
+    >>> try:                                   # data from another format version
+    ...     from_plain({"kind": "Generator", "version": 2, "state": {}})
+    ... except ValueError as err:
+    ...     print(err)
+    data['version'] must be 1 (the format this lrtutor reads), got 2
     """
     if kind is not None and not (isinstance(kind, str) and kind in KINDS):
         raise ValueError(f"kind must be None or one of {', '.join(KINDS)}, got {kind!r}")
