@@ -1710,6 +1710,8 @@ class NetworkRateExplorer(Explorer):
     label : str
         The optimizer's name, for the title.
 
+    Notes
+    -----
     Without ``lrs``, ``trace`` and ``steps_per_epoch`` (all three or none),
     the chapter's runs are made: a 64-32-10 ReLU network
     (:class:`lrtutor.network.MLP`, cross-entropy) on the digits of
@@ -2192,6 +2194,8 @@ class BatchSizeExplorer(Explorer):
     batch : int, optional
         Initial batch size (one of ``batch_sizes``; default the smallest).
 
+    Notes
+    -----
     Without ``sweeps`` the explorer makes its own, smaller than the
     chapter's (one epoch instead of three, 7 rates, no batch of 8): a 64-16-10 ReLU network
     (:class:`lrtutor.network.MLP`, cross-entropy) on the digits of
@@ -2372,6 +2376,8 @@ class RangeTestGradeExplorer(Explorer):
     setting : str, optional
         The initial setting (default: the first).
 
+    Notes
+    -----
     Without ``settings`` the explorer makes its own, smaller than the
     chapter's: a 64-16-10 ReLU network (cross-entropy) on the digits of
     :func:`lrtutor.data.load_digits_split`, He initialisation from
@@ -2568,6 +2574,8 @@ class ScheduleBudgetExplorer(Explorer):
     val_loss : array_like, shape (E, J, S), optional
         Validation loss at ``epochs``.
 
+    Notes
+    -----
     Without arguments (all four or none), the chapter's runs are made: a
     64-32-10 ReLU network on the digits (:func:`lrtutor.data.load_digits_split`),
     He initialisation from ``default_rng(0)`` (5 seeds, batch order
