@@ -162,13 +162,22 @@ def _allowed(url):
 # API reference (some 80 000 elements, hundreds of formulas) loads in 10-17 s
 # on two busy cores.
 LOAD_TIMEOUT = 60_000
+PlaywrightTimeout = playwright_api.TimeoutError
 
 
 def open_page(context, server, path):
     page = context.new_page()
     log = PageLog(page, server)
     page.goto(f"{server}/{path}", wait_until="load", timeout=LOAD_TIMEOUT)
-    page.wait_for_load_state("networkidle", timeout=LOAD_TIMEOUT)
+    try:
+        page.wait_for_load_state("networkidle", timeout=LOAD_TIMEOUT)
+    except PlaywrightTimeout:
+        # On two busy cores a 1.5 MB chapter can keep requesting local MathJax
+        # components and widget scripts for over a minute (seen once for the
+        # adaptive-methods page while the other test group ran). Go on: every
+        # later check waits for what it needs (MathJax's startup promise below,
+        # the widget views), and a failed or outside request is still reported.
+        pass
     # Wait for MathJax (served locally) to finish typesetting.
     page.evaluate("""async () => {
         if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
