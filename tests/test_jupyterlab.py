@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 import playwright.sync_api as playwright_api
@@ -165,12 +166,40 @@ def test_chapter_runs_in_jupyterlab_and_its_slider_redraws(lab):
         finally:                                # what the learner saw, pass or fail
             page.screenshot(path=str(shots / "jupyterlab__plateau.png"))
     log = server_log.read_text()
-    assert "Traceback" not in log, log[-3000:]
+    assert not _server_tracebacks(log), log[-3000:]
+
+
+#: Server tracebacks of a known jupyter_server 2.21.1 race, not of the book: a
+#: kernel listed (GET /api/kernels) while it is still starting has no
+#: ``last_activity`` yet, and the request fails with a 500; the browser's first
+#: connection to that kernel's channels can fail the same way and is retried.
+KNOWN_SERVER_RACES = ("'last_activity'", "kernel_ws_protocol")
 
 
 def _kernel_states(url):
-    with urllib.request.urlopen(f"{url}/api/kernels?token={TOKEN}", timeout=5) as r:
-        return [k["execution_state"] for k in json.load(r)]
+    try:
+        with urllib.request.urlopen(f"{url}/api/kernels?token={TOKEN}", timeout=5) as r:
+            return [k["execution_state"] for k in json.load(r)]
+    except urllib.error.HTTPError as err:
+        if err.code == 500:                     # the race above: ask again
+            return ["starting (server busy)"]
+        raise
+
+
+def _server_tracebacks(log):
+    """The server log's tracebacks, each with the lines up to its exception,
+    leaving out those of the known race."""
+    blocks, current = [], None
+    for line in log.splitlines():
+        if "Traceback (most recent call last)" in line:
+            current = [line]
+            blocks.append(current)
+        elif current is not None:
+            current.append(line)
+            if line.strip() and not line.startswith((" ", "\t")):
+                current = None
+    return ["\n".join(b) for b in blocks
+            if not any(sign in "\n".join(b) for sign in KNOWN_SERVER_RACES)]
 
 
 def _run_chapter(page, url, external):
