@@ -964,6 +964,22 @@ _RUN_OPTIONS = tuple(name for name, p in inspect.signature(run).parameters.items
 # --- network_rates ---
 # Rates x seeds in one batched run (chapter "A fixed rate on a network").
 
+def _grid_trace(flat, shape):
+    """A flat trace of ``prod(shape)`` runs (from one batched :func:`run`) with its
+    run axis split into ``shape``, e.g. ``(rates, seeds)``; the result carries
+    no checkpoint (a reshaped sweep is not resumed)."""
+    def grid(a):
+        return None if a is None else a.reshape(a.shape[:1] + shape + a.shape[2:])
+
+    return Trace(params=grid(flat.params), losses=grid(flat.losses), lrs=grid(flat.lrs),
+                 grad_norms=grid(flat.grad_norms),
+                 diverged_at=flat.diverged_at.reshape(shape), threshold=flat.threshold,
+                 state=flat.state, recorded=flat.recorded,
+                 batch_losses=grid(flat.batch_losses), eval_steps=flat.eval_steps,
+                 evals={k: grid(v) for k, v in flat.evals.items()},
+                 update_ratios=grid(flat.update_ratios))
+
+
 def _seed_grid(x0, rng, copies, caller, options):
     """The checks shared by the grid sweeps: ``x0`` of shape ``(S, d)`` (one row
     per seed), ``rng`` ``None`` or a list of ``S`` generators, each copied
@@ -1064,17 +1080,7 @@ def sweep_seeds(problem, optimizer, lrs, x0, steps, *, rng=None, batch_size=None
     batched = dataclasses.replace(optimizer, lr=np.repeat(rates, S))
     flat = run(problem, batched, np.tile(starts, (R, 1)), steps, rng=rngs,
                batch_size=batch_size, blowup=blowup, **options)
-
-    def grid(a):
-        return None if a is None else a.reshape(a.shape[:1] + (R, S) + a.shape[2:])
-
-    return Trace(params=grid(flat.params), losses=grid(flat.losses), lrs=grid(flat.lrs),
-                 grad_norms=grid(flat.grad_norms),
-                 diverged_at=flat.diverged_at.reshape(R, S), threshold=flat.threshold,
-                 state=flat.state, recorded=flat.recorded,
-                 batch_losses=grid(flat.batch_losses), eval_steps=flat.eval_steps,
-                 evals={k: grid(v) for k, v in flat.evals.items()},
-                 update_ratios=grid(flat.update_ratios))
+    return _grid_trace(flat, (R, S))
 
 
 __all__ += ["epoch_losses"]
@@ -1491,14 +1497,4 @@ def sweep_schedules(problem, optimizer, schedules, x0, steps, *, rng=None, batch
     batched = dataclasses.replace(optimizer, lr=_TabulatedRates(table, S))
     flat = run(problem, batched, np.tile(starts, (J, 1)), steps, rng=rngs,
                batch_size=batch_size, blowup=blowup, **options)
-
-    def grid(a):
-        return None if a is None else a.reshape(a.shape[:1] + (J, S) + a.shape[2:])
-
-    return Trace(params=grid(flat.params), losses=grid(flat.losses), lrs=grid(flat.lrs),
-                 grad_norms=grid(flat.grad_norms),
-                 diverged_at=flat.diverged_at.reshape(J, S), threshold=flat.threshold,
-                 state=flat.state, recorded=flat.recorded,
-                 batch_losses=grid(flat.batch_losses), eval_steps=flat.eval_steps,
-                 evals={k: grid(v) for k, v in flat.evals.items()},
-                 update_ratios=grid(flat.update_ratios))
+    return _grid_trace(flat, (J, S))
