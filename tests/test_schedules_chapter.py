@@ -7,8 +7,15 @@ arithmetic in another order) and to the values the frameworks print
 """
 
 import numpy as np
+import pytest
 
 from lrtutor import schedules as sch
+
+
+@pytest.fixture(scope="module")
+def torch_or_skip():
+    # the exercises' PyTorch statements (torch 2.13.0); skipped without torch
+    return pytest.importorskip("torch")
 
 
 def test_step_decay_and_keras_piecewise():
@@ -156,3 +163,100 @@ def test_cyclic_restarts_onecycle_match_torch():
     np.testing.assert_allclose(one(np.array([0, 10, 29, 30, 50, 99])),
                                [.04, .295164, 1.0, .999497, .793893, 4e-6],
                                atol=5e-7)  # printed to 6 decimals
+
+
+def test_cosine_source_formula_negative_past_T():
+    # the chapter's cell 17 and the caption of fig-sched-cosine: past T the source's
+    # formula is negative again for t = 1001 ... 1666 (T < t < 5T/3), then climbs
+    # back to eta_0 at 2T. Sign by hand: (1 - t/T)^3 < 0 and cos(3 pi t / 2T) > 0
+    # for 1 < t/T < 5/3.
+    eta0, T = 0.1, 1000
+    past = np.arange(T + 1, 2 * T + 1)
+    rate = eta0 * (1 - past / T) ** 3 * np.cos(3 * np.pi * past / (2 * T))
+    negative = past[rate < 0]
+    assert (negative[0], negative[-1], negative.size) == (1001, 1666, 666)
+    np.testing.assert_allclose(rate[-1], eta0, rtol=1e-12)
+
+
+def test_exercise_per_epoch_exponential_as_a_per_update_staircase():
+    # exercise 1: torch ExponentialLR(0.95) stepped per epoch of 390 updates is
+    # 0.1 * 0.95**floor(t / 390) (hand formula); smooth decay is 0.0950125 at t = 389
+    t = np.arange(30 * 390)
+    stair = sch.ExponentialDecay(0.1, decay_rate=0.95, decay_steps=390,
+                                 staircase=True)
+    np.testing.assert_allclose(stair(t), 0.1 * 0.95 ** (t // 390), rtol=1e-12)
+    smooth = sch.ExponentialDecay(0.1, decay_rate=0.95, decay_steps=390)
+    assert round(float(smooth(389)), 4) == 0.0950
+    assert round(float(stair(29 * 390)), 5) == 0.02259
+    # (b) stepped per batch by mistake
+    per_batch = sch.ExponentialDecay.from_factor(0.1, 0.95)
+    assert f"{per_batch(390):.1e}" == "2.1e-10"
+    assert round(float(per_batch(10)), 4) == 0.0599
+
+
+def test_exercise_one_cycle_stepped_per_epoch():
+    # exercise 2: OneCycle(0.1, 1000) over t = 0..9 stays within 6 % of 0.1 / 25;
+    # the values torch 2.13.0 prints for OneCycleLR(max_lr=0.1, epochs=10,
+    # steps_per_epoch=100) stepped ten times (6 decimals)
+    rates = sch.OneCycle(0.1, total_steps=1000)(np.arange(10))
+    np.testing.assert_allclose(
+        rates, [0.004, 0.004003, 0.004011, 0.004024, 0.004042, 0.004066,
+                0.004095, 0.00413, 0.004169, 0.004214], atol=5e-7)
+    assert rates.max() / 0.004 < 1.06
+    assert int(np.argmax(sch.OneCycle(0.1, 1000)(np.arange(1000)))) == 299
+
+
+def test_exercise_warmup_cosine_in_torch(torch_or_skip):
+    # exercise 3: LinearLR(start_factor=1e-8, total_iters=100) then
+    # CosineAnnealingLR(T_max=900) in SequentialLR(milestones=[100]) agrees with
+    # Warmup(CosineDecay(0.1, 900), 100) to 1e-9 (the first rate, 0.1 * 1e-8,
+    # against 0) plus float rounding; LinearLR refuses start_factor=0.
+    torch = torch_or_skip
+    lrs = torch.optim.lr_scheduler
+    p = [torch.nn.Parameter(torch.zeros(1))]
+    opt = torch.optim.SGD(p, lr=0.1)
+    with pytest.raises(ValueError, match="greater than 0"):
+        lrs.LinearLR(opt, start_factor=0.0, total_iters=100)
+    seq = lrs.SequentialLR(
+        opt, [lrs.LinearLR(opt, start_factor=1e-8, end_factor=1.0, total_iters=100),
+              lrs.CosineAnnealingLR(opt, T_max=900)], milestones=[100])
+    got = []
+    for _ in range(1001):
+        got.append(seq.get_last_lr()[0])
+        opt.step()
+        seq.step()
+    ours = sch.Warmup(sch.CosineDecay(0.1, 900), 100)(np.arange(1001))
+    np.testing.assert_allclose(got, ours, rtol=0, atol=1e-9 + 1e-15)
+    np.testing.assert_allclose(ours[[100, 550, 1000]], [0.1, 0.05, 0.0],
+                               rtol=1e-12, atol=1e-17)
+
+
+def test_cyclic_and_onecycle_are_documented_per_batch(torch_or_skip):
+    # cell 24: "PyTorch's documentation asks for CyclicLR and OneCycleLR to be
+    # stepped after every batch (torch 2.13.0)"
+    lrs = torch_or_skip.optim.lr_scheduler
+    for cls in (lrs.CyclicLR, lrs.OneCycleLR):
+        assert "after every batch" in " ".join(cls.__doc__.split())
+
+
+def test_exercise_noise_floor_with_a_larger_batch():
+    # exercise 4: mean gap over steps 401-800 and seeds 0-2 of constant-rate SGD
+    # (eta 0.5) on the chapter's regression, as the solution prints them (3
+    # significant digits, hence rtol 2e-3); the predicted variance ratio
+    # (192 / 8) / (168 / 32) = 4.57 by hand
+    import lrtutor as lrt
+    X, y = lrt.problems.make_linear_data(n=200, rng=np.random.default_rng(0))
+    problem = lrt.problems.LinearRegression(X, y)
+    f_star = problem.loss(problem.minimizer)
+
+    def floor(batch_size):
+        gaps = [lrt.train.run(problem, lrt.optim.SGD(lr=0.5), [0.0, 0.0], 800,
+                              rng=np.random.default_rng(seed),
+                              batch_size=batch_size).losses[-400:] - f_star
+                for seed in range(3)]
+        return np.mean(gaps)
+
+    f8, f32 = floor(8), floor(32)
+    np.testing.assert_allclose([f8, f32], [3.60e-2, 7.45e-3], rtol=2e-3)
+    assert round(f8 / f32, 1) == 4.8
+    assert round((192 / 8) / (168 / 32), 1) == 4.6
