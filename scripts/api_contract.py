@@ -91,6 +91,7 @@ def documented(obj):
     doc = inspect.cleandoc(getattr(obj, "__doc__", None) or "")
     lines = doc.splitlines()
     out, current, inside = {}, [], False
+    groups = {}
     for i, line in enumerate(lines):
         stripped = line.strip()
         if (stripped and i + 1 < len(lines) and lines[i + 1].strip()
@@ -109,7 +110,51 @@ def documented(obj):
         if current and stripped:
             for name in current:
                 out[name][1] = (out[name][1] + " " + stripped).strip()
+            groups[tuple(current)] = True
+    for group in groups:
+        if len(group) > 1:
+            for name in group:
+                out[name][1] = _own_clauses(out[name][1], name, group)
     return {k: tuple(v) for k, v in out.items()}
+
+
+def _own_clauses(description, name, group):
+    """The part of a description shared by several parameters that is about
+    ``name``: clauses (split at semicolons) that open with another member of
+    the group in inline code are dropped. For the entry
+    ``problem, steps`` described as "As in run; ``steps >= 1``.", the row of
+    ``problem`` then reads "As in run." and only the row of ``steps`` states
+    the bound."""
+    clauses = re.split(r";\s+", description.rstrip("."))
+    others = [n for n in group if n != name]
+    kept = [c for c in clauses
+            if not any(c.startswith(f"``{o}") and not c.startswith(f"``{o}_") for o in others)]
+    text = "; ".join(kept)
+    return text + "." if text and description.endswith(".") else text
+
+
+_ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "cf.", "vs.")
+
+
+def first_sentence(text):
+    """The first sentence of a description: up to the first full stop that is
+    followed by white space and is neither part of an abbreviation (``e.g.``)
+    nor inside parentheses or inline code."""
+    text = text.strip()
+    depth, code = 0, False
+    for i, ch in enumerate(text):
+        if ch == "`":
+            code = not code
+        elif code:
+            continue
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth = max(0, depth - 1)
+        elif (ch == "." and depth == 0 and i + 1 < len(text) and text[i + 1].isspace()
+              and not text[:i + 1].endswith(_ABBREVIATIONS)):
+            return text[:i + 1]
+    return text
 
 
 # -------------------------------------------------------------------- bounds --
@@ -207,7 +252,7 @@ def bound(type_line, description=""):
     rest = t_main.split(None, 1)[1] if len(t_main.split(None, 1)) > 1 else ""
     if rest:
         return _bound_from(kind, rest) or Bound(kind)
-    first = re.split(r"(?<=\.)\s", description.strip(), maxsplit=1)[0]
+    first = first_sentence(description)
     m = re.search(r",\s*" + _OP + r"\s*" + _NUMBER + r"\.$", first)
     if m:
         return _bound_from(kind, f"{m.group(1)} {m.group(2)}")
@@ -246,7 +291,7 @@ class Row:
         if self.checked:
             return self.bound.text()
         kind = re.split(r",\s*default\b|,\s*optional\b", self.type)[0].strip()
-        first = re.split(r"(?<=\.)\s", self.description.strip(), maxsplit=1)[0]
+        first = first_sentence(self.description)
         if first.count("``") % 2 or first.count("`") % 2:       # markup cut in two
             first = ""
         return self._join(kind, first)
@@ -257,16 +302,25 @@ class Row:
         the description's markup kept, cross-references shown as code."""
         if self.checked:
             return self.bound.text()
+        if not (self.type or self.description):
+            return f"see the summary of :py:obj:`lrtutor.{self.callable}` in the API reference"
         kind = re.split(r",\s*default\b|,\s*optional\b", self.type)[0].strip()
-        first = re.split(r"(?<=\.)\s", self.description.strip(), maxsplit=1)[0]
+        first = first_sentence(self.description)
         if first.count("``") % 2 or first.count("`") % 2:
             first = ""
         return self._join(_rst_text(kind), _refs_as_code(first))
 
-    @staticmethod
-    def _join(kind, first):
-        return (f"{kind}; {first}" if kind and first else kind or first
-                or "(see the description)")
+    def _join(self, kind, first):
+        # the type line, then the description's first sentence: as a sentence
+        # of its own when it starts as one ("float. Rate of the first update,
+        # >= 0."), after a semicolon when it starts with a symbol; a type line
+        # that the docstring wraps onto the next line leaves a description that
+        # opens with its parenthesis, joined with a space
+        sep = " " if first.startswith("(") else ". " if first[:1].isupper() else "; "
+        text = f"{kind}{sep}{first}" if kind and first else kind or first
+        # a parameter without an entry of its own (an alternative constructor
+        # whose one-line summary says what its arguments are)
+        return text or f"see the summary of {self.callable} in the API reference"
 
 
 def rows():
@@ -448,7 +502,7 @@ def render_rst():
                 default = f"a ``{type(r.default).__name__}``"
             else:
                 default = f"``{r.default!r}``"
-            domain = r.domain_rst if (r.type or r.description) else "(not documented)"
+            domain = r.domain_rst
             lines += [f"   * - ``{r.name}``", f"     - {domain}",
                       f"     - {default}"]
         lines.append("")

@@ -186,3 +186,16 @@ def test_minimum_rule_reads_the_window_not_the_whole_curve(text, quadratic):
     assert f"{finder.suggest_minimum(result):.3g}" == "0.832" and "a tenth of that, 0.832" in text
     whole = float(result.lrs[int(np.nanargmin(result.smoothed))])
     assert f"{whole:.3g}" == "12.6"
+
+
+def test_suggestions_as_a_share_of_the_optimal_rate(quadratic, text):
+    # "The automatic suggestion rules gave 2.5% to 42% of the optimal rate on
+    # that quadratic": the four rules of the chapter's test, over 2/(L + mu)
+    problem, x0 = quadratic
+    result = finder.range_test(problem, lrt.optim.SGD(lr=1.0), x0, start_lr=START,
+                               end_lr=END, num_it=N)
+    eta_star = lrt.theory.optimal_rate(problem.L, problem.mu)
+    shares = [rule(result) / eta_star for rule in finder.SUGGESTIONS.values()]
+    assert f"gave {100 * min(shares):.1f}% to {100 * max(shares):.0f}% of the optimal" in text
+    # and the heavy-ball limit quoted beside the momentum row, (2 + 2 beta)/L
+    assert f"$(2 + 2\\beta)/L = {(2 + 2 * 0.9) / problem.L:.1f}$" in text
