@@ -1212,7 +1212,9 @@ class ValleyExplorer(Explorer):
         ax.plot(0.0, 0.0, "*", color="k", markersize=11, zorder=1.5)
         (self.path_line,) = ax.plot([], [], marker=".", markersize=4, linewidth=1.2,
                                     color="C0", zorder=3)
-        ax.set(xlim=(-2.4, 2.4), ylim=(-1.6, 1.6), xlabel=r"$\theta_1$",
+        # room for every run that does not diverge at the defaults (kappa = 20, 30
+        # degrees): at eta = 2/L the path from _VALLEY_START spans theta_2 = -1.95..1.45
+        ax.set(xlim=(-2.7, 2.7), ylim=(-2.05, 1.55), xlabel=r"$\theta_1$",
                ylabel=r"$\theta_2$", aspect="equal")
         self.title = ax.set_title(" ", fontsize="small")
         t = np.arange(self.steps + 1)
@@ -1252,7 +1254,7 @@ class ValleyExplorer(Explorer):
         self.bound_line.set_data(full, bound)
         self.title.set_text(
             f"κ = {q.condition_number:.3g}: stable below 2/L = {theory.critical_rate(q.L):.3g}, "
-            f"optimal 2/(L+μ) = {theory.optimal_rate(q.L, q.mu):.3g}; η = {eta:.3g}")
+            f"optimal 2/(L+μ) = {theory.optimal_rate(q.L, q.mu):.4g}; η = {eta:.4g}")
         return valley_verdict(trace, eta, q.eigenvalues, q.minimizer)
 
 
