@@ -142,6 +142,49 @@ def test_torch_onecycle_raises_past_total_steps(torch):
             sched.step()
 
 
+def test_torch_sequentiallr_last_epoch_does_not_resume(torch):
+    # frameworks.ipynb, "Resuming": "With torch 2.13.0 and 2.14.1, the SequentialLR
+    # above built with last_epoch=25 (its children too) starts at the base rate 0.05,
+    # where update 25 should use 0.02952" (pytorch/pytorch issue 162591). A fix
+    # upstream makes this fail: then the page's sentence needs the new version.
+    lrs = torch.optim.lr_scheduler
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([p], lr=0.05)
+    for group in opt.param_groups:
+        group["initial_lr"] = 0.05               # required to pass last_epoch != -1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lrs.SequentialLR(opt, [lrs.ConstantLR(opt, factor=0.1, total_iters=20, last_epoch=25),
+                               lrs.ExponentialLR(opt, gamma=0.9, last_epoch=25)],
+                         milestones=[20], last_epoch=25)
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.05, rel=1e-12)
+    # stepping a fresh one 25 times does reach the rate of update 25
+    rates = _scheduler_rates(torch, lambda o: lrs.SequentialLR(
+        o, [lrs.ConstantLR(o, factor=0.1, total_iters=20), lrs.ExponentialLR(o, gamma=0.9)],
+        milestones=[20]), 26)
+    np.testing.assert_allclose(rates[25], 0.05 * 0.9 ** 5, rtol=1e-12)
+
+
+def test_torch_dataloader_keeps_the_last_batch_by_default(torch):
+    # frameworks.ipynb: "A DataLoader keeps its last, incomplete batch unless
+    # drop_last=True (the default is False in torch 2.13.0)", so an epoch of 1000
+    # examples in batches of 32 has 32 updates.
+    data = torch.utils.data.TensorDataset(torch.zeros(1000, 1))
+    assert len(torch.utils.data.DataLoader(data, batch_size=32)) == 32
+    assert len(torch.utils.data.DataLoader(data, batch_size=32, drop_last=True)) == 31
+
+
+def test_torch_onecycle_with_gradient_accumulation_does_not_raise(torch):
+    # frameworks.ipynb, exercise 1: with total_steps = 20 * 391 = 7820 but only 1960
+    # updates (4 batches accumulated), "nothing fails" and the rate of the last update
+    # is still rising (0.0937 of max_lr 0.1; the peak is at update 2345). torch 2.13.0.
+    rates = _scheduler_rates(
+        torch, lambda o: torch.optim.lr_scheduler.OneCycleLR(o, max_lr=0.1, total_steps=7820),
+        1960, lr=0.1)
+    assert np.all(np.diff(rates) > 0)
+    assert round(rates[-1], 4) == 0.0937
+
+
 def test_torch_mseloss_has_no_half(torch):
     # gradient_descent.ipynb, notation.md, case_study_regression.ipynb: "Without the
     # half (PyTorch's nn.MSELoss) H would be twice as large". torch 2.13.0.
@@ -198,6 +241,13 @@ def test_torch_plateau_reference_sequence(torch):
         sched.step(a)
         out.append(opt.param_groups[0]["lr"])
     np.testing.assert_allclose(out, [.1, .1, .1, .1, .05, .05, .05, .05, .025], rtol=1e-12)
+    # frameworks.ipynb, exercise 3: a loss from 2e-3 falling 0.5 % per epoch counts as
+    # improving under the relative threshold, so the rate stays at 0.1 (patience 2).
+    opt = torch.optim.SGD([p], lr=0.1)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=2)
+    for a in [2e-3 * 0.995 ** e for e in range(12)]:
+        sched.step(a)
+    assert opt.param_groups[0]["lr"] == 0.1
 
 
 def test_torch_clip_grad_norm_coefficient(torch):
@@ -357,6 +407,88 @@ def test_keras_defaults(keras):
     assert defaults(K.AdamW)["weight_decay"] == 0.004
 
 
+def test_keras_callback_clocks_and_the_complete_run(keras):
+    # frameworks.ipynb, "Keras's second clock": LearningRateScheduler "calls
+    # schedule(epoch, lr) at the start of each epoch" (0.05, 0.05, 0.025, 0.025,
+    # 0.0125, 0.0125 for 0.05 * 0.5 ** (epoch // 2)); "A complete Keras run": the
+    # snippet runs, a schedule passed as learning_rate counts optimizer steps (100
+    # epochs of 1000 examples in batches of 32 are 3200 steps) and input_shape= warns.
+    # Keras 3.15.1; rates in float32: rtol 1e-6.
+    rng = np.random.default_rng(0)
+    X_train = rng.normal(size=(1000, 10))
+    y_train = X_train @ rng.normal(size=10) + 0.1 * rng.normal(size=1000)
+
+    def make_model():
+        return keras.Sequential([keras.Input(shape=(10,)),
+                                 keras.layers.Dense(10, activation="relu"),
+                                 keras.layers.Dense(1)])
+
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            seen.append(float(np.asarray(self.model.optimizer.learning_rate)))
+
+    halve = keras.callbacks.LearningRateScheduler(lambda epoch, lr: 0.05 * 0.5 ** (epoch // 2))
+    model = make_model()
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+    model.fit(X_train, y_train, epochs=6, batch_size=32, callbacks=[halve, Record()],
+              verbose=0)
+    np.testing.assert_allclose(seen, [0.05, 0.05, 0.025, 0.025, 0.0125, 0.0125], rtol=1e-6)
+
+    steps = keras.optimizers.schedules.PiecewiseConstantDecay(
+        boundaries=[1000, 2000], values=[0.01, 0.001, 0.0001])
+    model = make_model()
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=steps), loss="mse")
+    history = model.fit(X_train, y_train, epochs=100, batch_size=32, verbose=0)
+    assert int(model.optimizer.iterations) == 3200
+    assert np.all(np.isfinite(history.history["loss"]))
+    with pytest.warns(UserWarning, match="input_shape"):
+        keras.Sequential([keras.layers.Dense(10, input_shape=(10,))])
+
+
+def test_keras_frameworks_exercises(keras):
+    # frameworks.ipynb, exercises 2-4 (Keras 3.15.1, float32: rtol 1e-5):
+    # CosineDecay(0.1, decay_steps=10) is 0.05 at step 5 and 0 from step 10 on;
+    # the callback with patience=3, cooldown=2 cuts where PyTorch's patience=2,
+    # cooldown=1 does; with min_delta=1e-4 it halves a loss that falls 1e-5 per epoch
+    # at epochs 3, 6 and 9; Adam's first step for a gradient 1e-6 is 0.243 times
+    # PyTorch's (epsilon-hat 1e-7 on the uncorrected root).
+    cos = keras.optimizers.schedules.CosineDecay(0.1, decay_steps=10)
+    vals = [float(np.asarray(cos(t))) for t in (5, 9, 10, 32, 319)]
+    np.testing.assert_allclose(vals[:2], [0.05, 0.00244717], rtol=1e-5)
+    assert max(abs(v) for v in vals[2:]) < 1e-9
+
+    def replay(losses, **kw):
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+        cb = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, verbose=0,
+                                               **kw)
+        cb.set_model(model)
+        cb.on_train_begin()
+        out = []
+        for k, a in enumerate(losses):
+            cb.on_epoch_end(k, logs={"val_loss": a})
+            out.append(float(np.asarray(model.optimizer.learning_rate)))
+        return np.array(out)
+
+    np.testing.assert_allclose(
+        replay([1.0] + [0.9] * 11, patience=3, cooldown=2, min_lr=0.01),
+        [.1, .1, .1, .1, .05, .05, .05, .05, .025, .025, .025, .025], rtol=1e-6)
+    small = [2e-3 * 0.995 ** e for e in range(12)]
+    np.testing.assert_allclose(replay(small, patience=3),
+                               [.1] * 3 + [.05] * 3 + [.025] * 3 + [.0125] * 3, rtol=1e-6)
+    np.testing.assert_allclose(replay(small, patience=3, min_delta=1e-7), [.1] * 12,
+                               rtol=1e-6)
+
+    var = keras.Variable(np.array([0.0], dtype="float32"))
+    keras.optimizers.Adam(learning_rate=1e-3).apply_gradients(
+        [(keras.ops.convert_to_tensor(np.array([1e-6], dtype="float32")), var)])
+    torch_first = 1e-3 * 1e-6 / (1e-6 + 1e-8)
+    np.testing.assert_allclose(-float(np.asarray(var.value)[0]) / torch_first, 0.24265,
+                               rtol=1e-4)
+
+
 def test_keras_momentum_keeps_old_rates_in_the_velocity(keras):
     # momentum.ipynb: with rates 0.1, 0.1, 0.1, 0.01, 0.01 and beta = 0.9 on theta^2/2,
     # "steps 4 and 5 land ... at 0.27054, 0.073921 in Keras". Keras 3.15.1.
@@ -472,6 +604,14 @@ def test_optax_defaults(optax):
     assert (adam["eps"], adam["eps_root"]) == (1e-8, 0.0)
 
 
+def test_optax_reduce_on_plateau_signature(optax):
+    # frameworks.ipynb: "optax.contrib.reduce_on_plateau(factor, patience, rtol, atol,
+    # cooldown, accumulation_size, min_scale) (optax 0.2.8)".
+    params = list(inspect.signature(optax.contrib.reduce_on_plateau).parameters)
+    assert params == ["factor", "patience", "rtol", "atol", "cooldown",
+                      "accumulation_size", "min_scale"]
+
+
 def test_optax_warmup_counts_inside_decay_steps(optax):
     # frameworks.ipynb: "optax: decay_steps includes the warmup". optax 0.2.8.
     s = optax.warmup_cosine_decay_schedule(0.0, 1.0, warmup_steps=10, decay_steps=100,
@@ -486,6 +626,9 @@ def test_optax_onecycle_peaks_one_step_after_torch(optax):
     s = optax.cosine_onecycle_schedule(100, 1.0)
     vals = np.array([float(s(t)) for t in range(100)])
     assert int(np.argmax(vals)) == 30
+    # frameworks.ipynb, the comparison table: "same end" as PyTorch, max_lr / 2.5e5
+    # (reached at t = 100, one step after PyTorch's N - 1 = 99). float32: rtol 1e-5.
+    np.testing.assert_allclose(float(s(100)), 1.0 / 2.5e5, rtol=1e-5)
 
 
 def test_optax_momentum_keeps_the_rate_outside_the_buffer(optax):

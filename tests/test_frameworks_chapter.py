@@ -202,9 +202,13 @@ def test_optimizers_match_printed_framework_values():
 def test_coupled_l2_in_adam():
     # the chapter's cell 37
     # f = x**2/2, minimiser 0: equal up to the tiny effect of eps
-    # (a relative 1e-9 here)
-    np.testing.assert_allclose(first3(O.Adam(0.1, weight_decay=0.1)),
-                               first3(O.Adam(0.1)), rtol=1e-8)
+    # (a relative 4e-10 here, which the page prints as "4e-10"). By hand, the first
+    # step: x1 = 1 - 0.1 * 1.1 / (1.1 + eps) against 1 - 0.1 / (1 + eps), a relative
+    # gap of 0.1 * eps * (1 - 1 / 1.1) / 0.9 = 1.01e-10 (rtol 1e-4: a difference of
+    # two numbers near 0.9 loses six of sixteen digits); it grows over three steps.
+    gaps = np.abs(first3(O.Adam(0.1, weight_decay=0.1)) / first3(O.Adam(0.1)) - 1)
+    np.testing.assert_allclose(gaps[0], 0.1 * 1e-8 * (1 - 1 / 1.1) / 0.9, rtol=1e-4)
+    assert f"{gaps.max():.0e}" == "4e-10"
 
     # f = (x - 1)**2/2 from 0: the L2 term changes the path and the end point
     q1 = lrt.problems.Quadratic.one_d(1.0, minimizer=1.0)
@@ -213,3 +217,67 @@ def test_coupled_l2_in_adam():
                             [0.0], 1000).params[:, 0]
     np.testing.assert_allclose([plain[-1], coupled[-1]], [1.0, 1 / 1.1],
                                rtol=1e-9)
+
+
+# --- the exercises' solutions ---------------------------------------------------
+
+def test_exercise_onecycle_with_gradient_accumulation():
+    # 391 batches per epoch, ceil(391 / 4) = 98 updates, 1960 in 20 epochs; a horizon of
+    # 7820 puts the peak at update 0.3 * 7820 - 1 = 2345, so every one of the 1960 rates
+    # is still rising and the last is 0.0937 (max_lr 0.1).
+    S = lrt.theory.steps_per_epoch(50_000, 128)
+    assert (S, -(-S // 4)) == (391, 98)
+    too_long = OneCycle(0.1, total_steps=20 * S)
+    rates = too_long(np.arange(20 * S))
+    assert int(np.argmax(rates)) == 2345
+    assert np.all(np.diff(rates[:1960]) > 0)
+    assert round(float(rates[1959]), 4) == 0.0937
+
+
+def test_exercise_keras_cosine_in_epochs_stops_training():
+    # CosineDecay(0.1, 10) read per batch: 0.05 at 5, 0.1 * (1 + cos(0.9 pi)) / 2 at 9,
+    # and exactly 0 from batch 10 on (alpha = 0).
+    rates = CosineDecay(0.1, 10)(np.arange(320))
+    np.testing.assert_allclose(rates[[5, 9]], [0.05, 0.05 * (1 + np.cos(0.9 * np.pi))],
+                               rtol=1e-12)
+    assert np.all(rates[10:] == 0.0)
+
+
+def test_exercise_plateau_translation():
+    # Keras patience = torch patience + 1 and cooldown = torch cooldown + 1 cut at the
+    # same epochs on the chapter's losses (and on a second sequence with recoveries);
+    # on a loss falling 1e-5 per epoch from 2e-3, torch's relative threshold never
+    # cuts, Keras's absolute min_delta 1e-4 halves at epochs 3, 6 and 9, and
+    # min_delta 1e-7 never cuts.
+    def rates(rule, losses):
+        return [rule.step(m) for m in losses]
+
+    for losses in ([1.0] + [0.9] * 11,
+                   [1.0, 0.9, 0.91, 0.92, 0.93, 0.8, 0.85, 0.86, 0.87, 0.88, 0.89, 0.9,
+                    0.7, 0.75, 0.76, 0.77, 0.78, 0.79, 0.8, 0.81]):
+        torch_rule = ReduceLROnPlateau(0.1, factor=0.5, patience=2, cooldown=1, min_lr=0.01)
+        keras_rule = ReduceLROnPlateau.keras(0.1, factor=0.5, patience=3, cooldown=2,
+                                             min_lr=0.01)
+        assert rates(torch_rule, losses) == rates(keras_rule, losses)
+    small = [2e-3 * 0.995 ** e for e in range(12)]
+    assert rates(ReduceLROnPlateau(0.1, factor=0.5, patience=2), small) == [0.1] * 12
+    assert rates(ReduceLROnPlateau.keras(0.1, factor=0.5, patience=3), small) == \
+        [0.1] * 3 + [0.05] * 3 + [0.025] * 3 + [0.0125] * 3
+    assert rates(ReduceLROnPlateau.keras(0.1, factor=0.5, patience=3, min_delta=1e-7),
+                 small) == [0.1] * 12
+
+
+def test_exercise_keras_epsilon_is_a_step_dependent_epsilon():
+    # Keras's first Adam step, written from its formula lr * sqrt(1 - b2) / (1 - b1) *
+    # m / (sqrt(v) + eps_hat), equals lrtutor's Adam with eps = eps_hat / sqrt(1 - b2);
+    # for g = 1e-6 it is 0.243 times PyTorch's (0.24265), and 0.897 at t = 1000.
+    g, lr, b1, b2, eps_hat = 1e-6, 1e-3, 0.9, 0.999, 1e-7
+    m, v = (1 - b1) * g, (1 - b2) * g ** 2
+    keras_first = lr * np.sqrt(1 - b2) / (1 - b1) * m / (np.sqrt(v) + eps_hat)
+    opt = O.Adam(lr, eps=eps_hat / np.sqrt(1 - b2))
+    x = np.zeros(1)
+    x_new, _ = opt.update(np.array([g]), opt.init(x), x)
+    np.testing.assert_allclose(-x_new[0], keras_first, rtol=1e-12)
+    torch_first = lr * g / (g + 1e-8)
+    assert round(keras_first / torch_first, 3) == 0.243
+    assert round((g + 1e-8) / (g + eps_hat / np.sqrt(1 - b2 ** 1000)), 3) == 0.897
