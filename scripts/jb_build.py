@@ -10,6 +10,11 @@ strict build fails on that warning).
 
 Usage: the arguments of ``jupyter-book build``. ``LRTUTOR_BUILD_JOBS`` sets the
 number of jobs (default: the cores this process may use).
+``LRTUTOR_BUILD_OUTPUTS=committed`` renders the notebooks' committed outputs
+instead of executing them (``nb_execution_mode = "off"``): the test command's
+build does this, because its nbval run already executes every notebook and
+compares each cell with those outputs (tests/book_build.py says why that is
+the same book).
 """
 
 import os
@@ -30,6 +35,12 @@ def _cores():
 
 def build_sphinx(*args, **kwargs):
     kwargs["jobs"] = int(os.environ.get("LRTUTOR_BUILD_JOBS", _cores()))
+    outputs = os.environ.get("LRTUTOR_BUILD_OUTPUTS", "executed")
+    if outputs not in ("executed", "committed"):
+        raise SystemExit(f"LRTUTOR_BUILD_OUTPUTS must be 'executed' or 'committed', not {outputs!r}")
+    if outputs == "committed":
+        kwargs["confoverrides"] = {**(kwargs.get("confoverrides") or {}),
+                                   "nb_execution_mode": "off"}
     return _build_sphinx(*args, **kwargs)
 
 

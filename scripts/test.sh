@@ -3,29 +3,20 @@
 # nbval on every chapter notebook, JupyterLab driven in a browser, the strict
 # book build and the browser tests of the built book.
 #
-# Two groups run at once, one per core: the book (tests/test_book.py and
-# tests/test_browser.py: the strict build, then every page in Chromium) and
-# everything else. The book group's report follows the other's; the command
-# fails if either group fails. Set LRTUTOR_TEST_SERIAL=1 for one process.
+# The tests run on two workers, one per core (pytest-xdist), which take them
+# file by file (a notebook's cells run in order in one kernel), in the order
+# given: one worker builds the book (tests/test_book.py) while the other runs
+# JupyterLab (tests/test_jupyterlab.py), then takes tests/test_browser.py (the
+# longest file: every page in Chromium) as soon as the book is built (it is
+# built once for both, tests/book_build.py); each worker then takes the next
+# file as it gets free. Set LRTUTOR_TEST_SERIAL=1 for one process.
 # Usage: bash scripts/test.sh [extra pytest arguments]
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 echo "== running the tests"
-BOOK_TESTS=(tests/test_book.py tests/test_browser.py)
-OTHERS=(tests lrtutor book --ignore=tests/test_book.py --ignore=tests/test_browser.py
-        --doctest-modules --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg)
+# The book's tests first, so that the workers start on them at once.
+TESTS=(tests/test_book.py tests/test_jupyterlab.py tests/test_browser.py tests lrtutor book
+       --doctest-modules --nbval --nbval-current-env --nbval-sanitize-with nbval_sanitize.cfg)
 if [ -n "${LRTUTOR_TEST_SERIAL:-}" ]; then
-    exec python -m pytest "${BOOK_TESTS[@]}" "${OTHERS[@]}" "$@"
+    exec python -m pytest "${TESTS[@]}" "$@"
 fi
-book_log=$(mktemp)
-trap 'rm -f "$book_log"' EXIT
-python -m pytest "${BOOK_TESTS[@]}" "$@" >"$book_log" 2>&1 &
-book_pid=$!
-echo "== group 1 of 2: unit and property tests, doctests, nbval, JupyterLab"
-others_status=0
-python -m pytest "${OTHERS[@]}" "$@" || others_status=$?
-book_status=0
-wait "$book_pid" || book_status=$?
-echo "== group 2 of 2: the strict book build and the browser tests"
-cat "$book_log"
-echo "== exit status: group 1 $others_status, group 2 $book_status"
-[ "$others_status" -eq 0 ] && [ "$book_status" -eq 0 ]
+exec python -m pytest -n 2 --dist loadfile --no-loadscope-reorder "${TESTS[@]}" "$@"

@@ -1,4 +1,8 @@
-"""The strict book build: every notebook executed, zero warnings."""
+"""The strict book build: zero warnings, every page and feature present.
+
+The build renders the outputs committed with the notebooks; nbval executes
+them in the test command's other worker (tests/book_build.py).
+"""
 
 import pathlib
 import re

@@ -10,7 +10,8 @@ For every page: no console errors and no failed requests; every equation
 typeset; every image loads and has alt text; every figure has a caption;
 every internal link and fragment resolves; widget views and static explorers
 render; title, left navigation and in-page table of contents are present.
-A full-page screenshot of each page is saved to ``_build/screenshots/``.
+A screenshot of each page is saved to ``_build/screenshots/`` (a chapter whole,
+a reference page its first 20 000 px).
 
 Accessibility and layout: axe-core (pinned in js/package-lock.json, injected
 from js/node_modules, never shipped with the book) finds no serious or
@@ -187,6 +188,34 @@ def open_page(context, server, path):
     return page, log
 
 
+@pytest.fixture(scope="module", params=PAGES, ids=PAGES)
+def opened(request, browser_context, server):
+    """One page of the book, loaded once at 1280 px for every check of that page.
+
+    Loading is the expensive part (a chapter typesets hundreds of formulas;
+    the API reference has 95 000 elements), so the per-page tests share one
+    load: pytest groups the tests by this module-scoped fixture's parameter
+    and runs them in the order they are defined (the keyboard, the page's
+    content, then the phone's width). The page is closed after its last check.
+    """
+    entry = request.param
+    page, log = open_page(browser_context, server, f"{entry}.html")
+    try:
+        # Render the live widget views before any check looks at the page.
+        views = page.evaluate(WIDGETS)["views"]
+        if views:
+            page.wait_for_function(
+                "n => document.querySelectorAll('.jupyter-widgets').length >= n",
+                arg=views, timeout=20_000)
+        yield entry, page, log
+    finally:
+        page.close()
+
+
+def _is_chapter(entry):
+    return (BOOK_SOURCES / f"{pathlib.PurePath(entry).name}.ipynb").exists()
+
+
 # Text of the page outside code, scripts and typeset math.
 PROSE_TEXT = """() => {
     const main = document.querySelector('main') || document.body;
@@ -214,130 +243,165 @@ ANIMATIONS = """() => Array.from(document.querySelectorAll('div.animation')).map
 })"""
 
 
-@pytest.mark.parametrize("entry", PAGES)
-def test_page_in_browser(browser_context, server, html_dir, entry):
+def test_widgets_work_from_the_keyboard(opened):
+    """Every control of the explorers and their animations is reached with Tab and moved with keys.
+
+    Runs before the other checks of the page, while every animation still
+    shows its first frame.
+    """
+    entry, page, _ = opened
+    if not _is_chapter(entry):
+        pytest.skip("a reference page: no explorer")
+    controls = page.evaluate("""() => Array.from(document.querySelectorAll(
+            '.jupyter-widgets [role=slider], .jupyter-widgets select, .jupyter-widgets button,'
+            + ' .jupyter-widgets input, div.animation input, div.animation button'))
+        .map(e => ({tag: e.tagName, tab: e.tabIndex, disabled: !!e.disabled,
+                    name: (e.getAttribute('aria-label') || e.title || e.textContent
+                           || (e.labels && e.labels[0] && e.labels[0].textContent) || '').trim()}))""")
+    assert controls, f"{entry}: no controls found"
+    unreachable = [c for c in controls if c["tab"] < 0 and not c["disabled"]]
+    nameless = [c for c in controls if not c["name"]]
+    assert not unreachable, f"{entry}: controls not reachable with Tab: {unreachable[:3]}"
+    assert not nameless, f"{entry}: controls without a name: {nameless[:3]}"
+    # (The live widgets have no kernel behind them in the built book, so
+    # moving one changes no figure here: tests/test_jupyterlab.py moves one
+    # with the keyboard in JupyterLab and checks that the figure changes.)
+    # The static explorers (lrtutor.widgets.static_twin) are the reader's
+    # way to explore without a kernel: every one works from the keyboard.
+    animations = page.locator("div.animation").all()
+    assert animations, f"{entry}: no static explorer (animation) on the chapter"
+    for number, anim in enumerate(animations, 1):
+        operate_animation_by_keyboard(page, anim, f"{entry}, animation {number}")
+
+
+def test_page_in_browser(opened, server, html_dir):
+    entry, page, log = opened
     path = f"{entry}.html"
-    page, log = open_page(browser_context, server, path)
-    try:
-        problems = []
+    problems = []
+    widgets = page.evaluate(WIDGETS)
+    assert widgets["errors"] == 0, f"{path}: a widget failed to render"
 
-        # Render widgets and animations before judging and photographing the page.
-        widgets = page.evaluate(WIDGETS)
-        if widgets["views"]:
-            page.wait_for_function(
-                "n => document.querySelectorAll('.jupyter-widgets').length >= n",
-                arg=widgets["views"], timeout=20_000)
-            widgets = page.evaluate(WIDGETS)
-            assert widgets["errors"] == 0, f"{path}: a widget failed to render"
+    shots = html_dir.parent / "screenshots"      # _build/screenshots
+    shots.mkdir(parents=True, exist_ok=True)
+    screenshot(page, shots / f"{entry.replace('/', '__')}.png", whole=_is_chapter(entry))
 
-        shots = html_dir.parent / "screenshots"      # _build/screenshots
-        shots.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(shots / f"{entry.replace('/', '__')}.png"), full_page=True,
-                        timeout=120_000, animations="disabled", scale="css")
+    # 1. Console errors, failed requests, requests that needed the network.
+    problems += log.errors
+    problems += [f"failed request: {f}" for f in log.failed]
+    problems += [f"needed the network: {u}" for u in log.external]
 
-        # 1. Console errors, failed requests, requests that needed the network.
-        problems += log.errors
-        problems += [f"failed request: {f}" for f in log.failed]
-        problems += [f"needed the network: {u}" for u in log.external]
+    # 2. Equations: typeset, no raw TeX left, no MathJax error boxes.
+    math = page.evaluate("""() => ({
+        blocks: document.querySelectorAll('main .math').length,
+        untypeset: Array.from(document.querySelectorAll('main .math'))
+                        .filter(e => !e.querySelector('mjx-container')).length,
+        merror: document.querySelectorAll('mjx-merror').length,
+    })""")
+    if math["untypeset"]:
+        problems.append(f"{math['untypeset']} of {math['blocks']} math elements not typeset")
+    if math["merror"]:
+        problems.append(f"{math['merror']} MathJax errors")
+    prose = page.evaluate(PROSE_TEXT)
+    for match in RAW_TEX.finditer(prose):
+        problems.append(f"raw TeX in the text: ...{prose[max(0, match.start() - 40):match.end() + 40]!r}...")
+        break
 
-        # 2. Equations: typeset, no raw TeX left, no MathJax error boxes.
-        math = page.evaluate("""() => ({
-            blocks: document.querySelectorAll('main .math').length,
-            untypeset: Array.from(document.querySelectorAll('main .math'))
-                            .filter(e => !e.querySelector('mjx-container')).length,
-            merror: document.querySelectorAll('mjx-merror').length,
-        })""")
-        if math["untypeset"]:
-            problems.append(f"{math['untypeset']} of {math['blocks']} math elements not typeset")
-        if math["merror"]:
-            problems.append(f"{math['merror']} MathJax errors")
-        prose = page.evaluate(PROSE_TEXT)
-        for match in RAW_TEX.finditer(prose):
-            problems.append(f"raw TeX in the text: ...{prose[max(0, match.start() - 40):match.end() + 40]!r}...")
-            break
+    # 3. Images load and carry alt text; figures carry captions.
+    # The picture inside a live widget view (an ipywidgets Image, which has no
+    # alt attribute) is described by the widget's own text line; it must load.
+    images = page.evaluate("""() => Array.from(document.images).map(i => ({
+        src: i.id.startsWith('_anim_img') ? 'matplotlib animation frame (' + i.id + ')' : (i.currentSrc || i.src),
+        alt: (i.getAttribute('alt') || '').trim(),
+        widget: !!i.closest('.jupyter-widgets'),
+        ok: i.complete && i.naturalWidth > 0}))""")
+    for img in images:
+        if not img["ok"]:
+            problems.append(f"image did not load: {img['src'][:120]}")
+        if not img["alt"] and not img["widget"]:
+            problems.append(f"image without alt text: {img['src'][:120]}")
+    captions = page.evaluate("""() => Array.from(document.querySelectorAll('main figure')).map(
+        f => { const c = f.querySelector('figcaption'); return c ? c.innerText.trim() : ''; })""")
+    problems += [f"figure {i + 1} has no caption" for i, c in enumerate(captions) if not c]
 
-        # 3. Images load and carry alt text; figures carry captions.
-        # The picture inside a live widget view (an ipywidgets Image, which has no
-        # alt attribute) is described by the widget's own text line; it must load.
-        images = page.evaluate("""() => Array.from(document.images).map(i => ({
-            src: i.id.startsWith('_anim_img') ? 'matplotlib animation frame (' + i.id + ')' : (i.currentSrc || i.src),
-            alt: (i.getAttribute('alt') || '').trim(),
-            widget: !!i.closest('.jupyter-widgets'),
-            ok: i.complete && i.naturalWidth > 0}))""")
-        for img in images:
-            if not img["ok"]:
-                problems.append(f"image did not load: {img['src'][:120]}")
-            if not img["alt"] and not img["widget"]:
-                problems.append(f"image without alt text: {img['src'][:120]}")
-        captions = page.evaluate("""() => Array.from(document.querySelectorAll('main figure')).map(
-            f => { const c = f.querySelector('figcaption'); return c ? c.innerText.trim() : ''; })""")
-        problems += [f"figure {i + 1} has no caption" for i, c in enumerate(captions) if not c]
+    # 4. Cross-references resolved (Sphinx leaves these markers when they are not).
+    for marker in ("undefined label", "??", "[UNRESOLVED]"):
+        if marker in prose:
+            problems.append(f"unresolved cross-reference: {marker!r} in the text")
 
-        # 4. Cross-references resolved (Sphinx leaves these markers when they are not).
-        for marker in ("undefined label", "??", "[UNRESOLVED]"):
-            if marker in prose:
-                problems.append(f"unresolved cross-reference: {marker!r} in the text")
+    # 5. Widget views and static explorers render.
+    if widgets["views"] and widgets["rendered"] < widgets["views"]:
+        problems.append(f"{widgets['rendered']} of {widgets['views']} widget views rendered")
+    animations = page.evaluate(ANIMATIONS)
+    for i, anim in enumerate(animations):
+        if not (anim["loaded"] and anim["slider"]):
+            problems.append(f"animation {i + 1} did not render ({anim})")
+    # Scrubbing works: moving each animation's slider to its last frame shows
+    # another picture (the reader's way to explore without a kernel).
+    scrubbed = page.evaluate("""() => Array.from(document.querySelectorAll('div.animation')).map(a => {
+        const img = a.querySelector('img'), slider = a.querySelector('input[type=range]');
+        if (!img || !slider) return false;
+        const before = img.src;
+        slider.value = slider.max;
+        slider.dispatchEvent(new Event('input', {bubbles: true}));
+        slider.dispatchEvent(new Event('change', {bubbles: true}));
+        return img.src !== before;
+    })""")
+    problems += [f"animation {i + 1} does not change frame when scrubbed"
+                 for i, ok in enumerate(scrubbed) if not ok]
+    # Every chapter (a notebook) has a live explorer and its static twin.
+    if _is_chapter(entry):
+        if not widgets["views"]:
+            problems.append("chapter without an explorer (no widget view)")
+        if not animations:
+            problems.append("chapter without a static explorer (no animation)")
 
-        # 5. Widget views and static explorers render.
-        if widgets["views"] and widgets["rendered"] < widgets["views"]:
-            problems.append(f"{widgets['rendered']} of {widgets['views']} widget views rendered")
-        animations = page.evaluate(ANIMATIONS)
-        for i, anim in enumerate(animations):
-            if not (anim["loaded"] and anim["slider"]):
-                problems.append(f"animation {i + 1} did not render ({anim})")
-        # Scrubbing works: moving each animation's slider to its last frame shows
-        # another picture (the reader's way to explore without a kernel).
-        scrubbed = page.evaluate("""() => Array.from(document.querySelectorAll('div.animation')).map(a => {
-            const img = a.querySelector('img'), slider = a.querySelector('input[type=range]');
-            if (!img || !slider) return false;
-            const before = img.src;
-            slider.value = slider.max;
-            slider.dispatchEvent(new Event('input', {bubbles: true}));
-            slider.dispatchEvent(new Event('change', {bubbles: true}));
-            return img.src !== before;
-        })""")
-        problems += [f"animation {i + 1} does not change frame when scrubbed"
-                     for i, ok in enumerate(scrubbed) if not ok]
-        # Every chapter (a notebook) has a live explorer and its static twin.
-        if (BOOK_SOURCES / f"{pathlib.PurePath(entry).name}.ipynb").exists():
-            if not widgets["views"]:
-                problems.append("chapter without an explorer (no widget view)")
-            if not animations:
-                problems.append("chapter without a static explorer (no animation)")
+    # 6. Title, left navigation, in-page table of contents.
+    h1 = page.locator("article.bd-article h1").all_inner_texts()
+    number = CHAPTER_NUMBER.get(entry)
+    prefix = f"{number}. " if number else ""
+    title = h1[0].strip().rstrip("#").strip() if len(h1) == 1 else ""
+    if not title:
+        problems.append(f"expected one H1 title, found {h1}")
+    elif not title.startswith(prefix):
+        problems.append(f"H1 {title!r} does not start with its chapter number {prefix!r}")
+    elif title[len(prefix):] not in page.title():
+        problems.append(f"<title> {page.title()!r} does not name the H1 {h1[0]!r}")
+    if number:
+        labels = (page.locator("span.eqno").all_inner_texts()
+                  + page.locator("span.caption-number").all_inner_texts())
+        wrong = [x for x in labels if not re.match(rf"(\(|\w+\.? ){number}\.\d+", x.strip())]
+        if wrong or not labels:
+            problems.append(f"equation and figure numbers not of chapter {number}: "
+                            f"{wrong[:5] or 'none found'}")
+    if page.locator("#pst-primary-sidebar nav.bd-docs-nav a").count() < len(PAGES) - 1:
+        problems.append("left navigation missing or incomplete")
+    sections = page.locator("main section section > h2").count()
+    if sections >= 2 and page.locator("nav.page-toc a, #pst-page-toc-nav a").count() < sections:
+        problems.append(f"in-page table of contents missing ({sections} sections)")
 
-        # 6. Title, left navigation, in-page table of contents.
-        h1 = page.locator("article.bd-article h1").all_inner_texts()
-        number = CHAPTER_NUMBER.get(entry)
-        prefix = f"{number}. " if number else ""
-        title = h1[0].strip().rstrip("#").strip() if len(h1) == 1 else ""
-        if not title:
-            problems.append(f"expected one H1 title, found {h1}")
-        elif not title.startswith(prefix):
-            problems.append(f"H1 {title!r} does not start with its chapter number {prefix!r}")
-        elif title[len(prefix):] not in page.title():
-            problems.append(f"<title> {page.title()!r} does not name the H1 {h1[0]!r}")
-        if number:
-            labels = (page.locator("span.eqno").all_inner_texts()
-                      + page.locator("span.caption-number").all_inner_texts())
-            wrong = [x for x in labels if not re.match(rf"(\(|\w+\.? ){number}\.\d+", x.strip())]
-            if wrong or not labels:
-                problems.append(f"equation and figure numbers not of chapter {number}: "
-                                f"{wrong[:5] or 'none found'}")
-        if page.locator("#pst-primary-sidebar nav.bd-docs-nav a").count() < len(PAGES) - 1:
-            problems.append("left navigation missing or incomplete")
-        sections = page.locator("main section section > h2").count()
-        if sections >= 2 and page.locator("nav.page-toc a, #pst-page-toc-nav a").count() < sections:
-            problems.append(f"in-page table of contents missing ({sections} sections)")
+    # 7. Every internal link and fragment resolves.
+    problems += check_links(page, server, html_dir, path)
 
-        # 7. Every internal link and fragment resolves.
-        problems += check_links(page, server, html_dir, path)
+    # 8. Accessibility: no serious or critical axe-core violation.
+    problems += [f"axe: {v}" for v in axe_violations(page)]
 
-        # 8. Accessibility: no serious or critical axe-core violation.
-        problems += [f"axe: {v}" for v in axe_violations(page)]
+    assert not problems, f"{path}:\n  " + "\n  ".join(problems)
 
-        assert not problems, f"{path}:\n  " + "\n  ".join(problems)
-    finally:
-        page.close()
+
+# A screenshot of a page for a person to look at (_build/screenshots/). A
+# chapter is photographed whole (its figures are what a reviewer checks for
+# clipped or covered text); a reference page (the API reference is some
+# 200 000 px long) only down to this depth, which is most of what a reader
+# scrolls through and a fraction of the time.
+SCREENSHOT_DEPTH = 20_000
+
+
+def screenshot(page, path, whole):
+    height = page.evaluate("document.documentElement.scrollHeight")
+    clip = None if whole or height <= SCREENSHOT_DEPTH else {
+        "x": 0, "y": 0, "width": page.viewport_size["width"], "height": SCREENSHOT_DEPTH}
+    page.screenshot(path=str(path), full_page=True, clip=clip, timeout=120_000,
+                    animations="disabled", scale="css")
 
 
 def axe_violations(page):
@@ -500,69 +564,33 @@ STICKING_OUT = """() => {
 }"""
 
 
-@pytest.mark.parametrize("entry", PAGES)
-def test_page_fits_a_phone(browser_context, server, entry):
+def test_page_fits_a_phone(opened):
     """At 375 px no page scrolls sideways, and every figure fits the screen.
 
     No page is exempt. Long inline code, API signatures and headings wrap
     (book/static/lrtutor.css); display formulas and tables scroll inside
-    their own box, which does not make the page wider.
+    their own box, which does not make the page wider. The page loaded at
+    1280 px is narrowed to the phone's width: the layout follows the window
+    (CSS media queries), as it does when a phone loads the page.
     """
-    page = browser_context.new_page()
+    entry, page, _ = opened
     page.set_viewport_size(PHONE)
-    try:
-        page.goto(f"{server}/{entry}.html", wait_until="load", timeout=LOAD_TIMEOUT)
-        page.evaluate("async () => { if (window.MathJax && MathJax.startup)"
-                      " await MathJax.startup.promise; }")
-        layout = page.evaluate("""() => ({
-            scroll: document.documentElement.scrollWidth,
-            client: document.documentElement.clientWidth,
-            wide: Array.from(document.querySelectorAll('main img')).filter(
-                i => i.offsetParent && i.getBoundingClientRect().right > innerWidth + 1)
-                .map(i => (i.alt || i.src).slice(0, 60)),
-        })""")
-        assert layout["scroll"] <= layout["client"], (
-            f"{entry}: the page scrolls sideways at 375 px ({layout['scroll']} > "
-            f"{layout['client']} px); sticking out: {page.evaluate(STICKING_OUT)}")
-        assert layout["wide"] == [], f"{entry}: figures wider than the screen: {layout['wide'][:3]}"
-    finally:
-        page.close()
+    layout = page.evaluate("""() => ({
+        scroll: document.documentElement.scrollWidth,
+        client: document.documentElement.clientWidth,
+        wide: Array.from(document.querySelectorAll('main img')).filter(
+            i => i.offsetParent && i.getBoundingClientRect().right > innerWidth + 1)
+            .map(i => (i.alt || i.src).slice(0, 60)),
+    })""")
+    assert layout["client"] <= PHONE["width"], layout
+    assert layout["scroll"] <= layout["client"], (
+        f"{entry}: the page scrolls sideways at 375 px ({layout['scroll']} > "
+        f"{layout['client']} px); sticking out: {page.evaluate(STICKING_OUT)}")
+    assert layout["wide"] == [], f"{entry}: figures wider than the screen: {layout['wide'][:3]}"
 
 
 def _chapters():
     return [e for e in PAGES if (BOOK_SOURCES / f"{pathlib.PurePath(e).name}.ipynb").exists()]
-
-
-@pytest.mark.parametrize("entry", _chapters())
-def test_widgets_work_from_the_keyboard(browser_context, server, entry):
-    """Every control of the explorers and their animations is reached with Tab and moved with keys."""
-    page, _ = open_page(browser_context, server, f"{entry}.html")
-    try:
-        views = page.evaluate(WIDGETS)["views"]
-        page.wait_for_function("n => document.querySelectorAll('.jupyter-widgets').length >= n",
-                               arg=views, timeout=20_000)
-        controls = page.evaluate("""() => Array.from(document.querySelectorAll(
-                '.jupyter-widgets [role=slider], .jupyter-widgets select, .jupyter-widgets button,'
-                + ' .jupyter-widgets input, div.animation input, div.animation button'))
-            .map(e => ({tag: e.tagName, tab: e.tabIndex, disabled: !!e.disabled,
-                        name: (e.getAttribute('aria-label') || e.title || e.textContent
-                               || (e.labels && e.labels[0] && e.labels[0].textContent) || '').trim()}))""")
-        assert controls, f"{entry}: no controls found"
-        unreachable = [c for c in controls if c["tab"] < 0 and not c["disabled"]]
-        nameless = [c for c in controls if not c["name"]]
-        assert not unreachable, f"{entry}: controls not reachable with Tab: {unreachable[:3]}"
-        assert not nameless, f"{entry}: controls without a name: {nameless[:3]}"
-        # (The live widgets have no kernel behind them in the built book, so
-        # moving one changes no figure here: tests/test_jupyterlab.py moves one
-        # with the keyboard in JupyterLab and checks that the figure changes.)
-        # The static explorers (lrtutor.widgets.static_twin) are the reader's
-        # way to explore without a kernel: every one works from the keyboard.
-        animations = page.locator("div.animation").all()
-        assert animations, f"{entry}: no static explorer (animation) on the chapter"
-        for number, anim in enumerate(animations, 1):
-            operate_animation_by_keyboard(page, anim, f"{entry}, animation {number}")
-    finally:
-        page.close()
 
 
 # The focused element, and whether its focus is drawn: :focus-visible matches
