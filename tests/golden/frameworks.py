@@ -41,6 +41,18 @@ from lrtutor import schedules as S
 from lrtutor import optim as O
 
 
+def json_ready(obj):
+    """JSON-ready copy of a recorded configuration: tuples to lists, numpy
+    scalars to Python numbers (shared by the recorders and their tests)."""
+    if isinstance(obj, dict):
+        return {k: json_ready(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_ready(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
+
+
 @dataclass
 class Case:
     """One random configuration of one schedule and its framework twins.

@@ -57,15 +57,7 @@ FAM_SEED, FAM_PER_KIND, FAM_STEPS = 15, 4, 100
 CYC_SEED, CYC_PER_KIND, CYC_STEPS = 16, 2, 300
 
 
-def _clean(obj):
-    """JSON-ready copy: tuples to lists, numpy scalars to Python numbers."""
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return obj.item()
-    return obj
+_clean = F.json_ready            # the recorders' one JSON-ready copy
 
 
 def schedule_cases():

@@ -36,6 +36,8 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+import frameworks as F  # tests/golden/frameworks.py (this folder)
+
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "schedules_extra.json"
 SEED, N = 1515, 160
@@ -388,14 +390,7 @@ def cases():
 
 # ---------------------------------------------------------------- recording --
 
-def _clean(obj):
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return obj.item()
-    return obj
+_clean = F.json_ready            # the recorders' one JSON-ready copy
 
 
 def torch_run(torch, base_lr, factory, n, closed=False, momentum=False):
