@@ -284,13 +284,14 @@ class ExponentialSweep:
 def smooth_losses(losses, beta=0.98):
     r"""Exponential moving average of a loss sequence, debiased (fastai's ``AvgSmoothLoss``).
 
-    .. math:: a_i = \beta\,a_{i-1} + (1-\beta)\,\ell_i,\quad a_0 = 0, \qquad
-              \bar\ell_i = \frac{a_i}{1 - \beta^{\,i}}, \qquad i = 1, 2, \dots
+    .. math:: a_i = \beta\,a_{i-1} + (1-\beta)\,\ell_i,\quad a_{-1} = 0, \qquad
+              \bar\ell_i = \frac{a_i}{1 - \beta^{\,i+1}}, \qquad i = 0, 1, \dots
 
-    where :math:`\ell_i` is ``losses[i-1]`` and :math:`\beta` is ``beta``.
-    Without the division by :math:`1-\beta^i` the average would start near 0
-    (the :math:`a_0 = 0` start), just like Adam's moments before bias
-    correction; with it, :math:`\bar\ell_1 = \ell_1`.
+    where :math:`\ell_i` is ``losses[i]`` (the loss at the range test's rate
+    :math:`\eta_i`, counted from 0 as in :func:`range_test`) and :math:`\beta`
+    is ``beta``. Without the division by :math:`1-\beta^{i+1}` the average
+    would start near 0 (the :math:`a_{-1} = 0` start), just like Adam's moments
+    before bias correction; with it, :math:`\bar\ell_0 = \ell_0`.
 
     Parameters
     ----------

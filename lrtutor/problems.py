@@ -789,7 +789,10 @@ class LogisticRegression(_DataProblem):
 # --------------------------------------------------------------------------
 
 def make_linear_data(n=100, slope=2.0, intercept=1.0, noise_std=1.0, rng=None):
-    r"""The source articles' regression data: a noisy line.
+    r"""A noisy line: the toy regression data of popular learning-rate tutorials.
+
+    (The Chinese tutorials this book follows fit it with ``w = 2``, ``b = 1``;
+    so do the chapters.)
 
     .. math:: x_i \sim U[0, 1), \qquad y_i = w x_i + b + \varepsilon_i,
               \qquad \varepsilon_i \sim \mathcal N(0, s^2),
