@@ -30,7 +30,7 @@ echo "== installing requirements.txt and lrtutor (editable) into .venv"
 # uv (pinned) installs the pinned requirements from PyPI in about 8 s where
 # pip takes about 40 s on a fresh machine: it downloads in parallel.
 .venv/bin/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
-.venv/bin/uv pip install --quiet --python .venv/bin/python -r requirements.txt -e .
+.venv/bin/uv pip install --quiet --compile-bytecode --python .venv/bin/python -r requirements.txt -e .
 # MathJax, RequireJS and the widgets HTML manager, served by the book itself.
 .venv/bin/python scripts/offline_assets.py
 export PATH="$PWD/.venv/bin:$PATH"
