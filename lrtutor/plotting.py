@@ -983,7 +983,7 @@ def plot_spike_logs(axes, steps, batch_losses, grad_norms, *, label=None, color=
     ax_norm.set_ylabel(r"gradient norm $\|g_t\|$")
     if clip_norm is not None:
         out.append(ax_norm.axhline(clip_norm, color="0.3", linestyle="--", linewidth=1,
-                                   label=f"threshold $c$ = {clip_norm:.3g}"))
+                                   label=f"threshold $c$ = {clip_norm:.4g}"))
     return out
 
 
