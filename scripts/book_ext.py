@@ -203,6 +203,26 @@ def _code_break_points(app, exception):
             page.write_text(text, encoding="utf-8")
 
 
+# A chapter's figures are notebook outputs, scaled down to the width of the
+# page: on a phone a five-panel figure keeps a third of its size and its text
+# becomes unreadable. Each figure is therefore a link to its own image, so a
+# tap (or a click) opens it at full size, where the browser can zoom.
+_OUTPUT_FIGURE = re.compile(r'<img alt="[^"]*" src="((?:\.\./)*_images/[^"]+)" />')
+FULL_SIZE_TITLE = "Open the figure at full size"
+
+
+def _full_size_figures(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    for page in pathlib.Path(app.outdir).rglob("*.html"):
+        text = original = page.read_text(encoding="utf-8")
+        text = _OUTPUT_FIGURE.sub(
+            lambda m: (f'<a class="lrtutor-full-figure" href="{m[1]}" '
+                       f'title="{FULL_SIZE_TITLE}">{m[0]}</a>'), text)
+        if text != original:
+            page.write_text(text, encoding="utf-8")
+
+
 #: Extensions jupyter-book always loads that do not declare whether Sphinx may
 #: read documents in parallel (Sphinx then reads serially and warns, an error
 #: under ``-W``), with the reason each is safe for this book's HTML build.
@@ -266,5 +286,6 @@ def setup(app):
     app.connect("config-inited", _repository_buttons)
     app.connect("build-finished", _accessibility_repairs)
     app.connect("build-finished", _code_break_points)
+    app.connect("build-finished", _full_size_figures)
     app.connect("autodoc-skip-member", _skip_annotation_only)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -170,6 +170,22 @@ def test_binder_builds_the_pinned_environment_with_lrtutor():
 
 
 @pytest.mark.book
+def test_every_chapter_figure_opens_at_full_size(built_book):
+    """A figure shrunk to a phone's width is a link to its own image (book_ext)."""
+    _, html = built_book
+    figures = 0
+    for entry in toc_pages():
+        page = (html / f"{entry}.html").read_text()
+        for m in re.finditer(r'<img alt="[^"]*" src="([^"]*_images/[^"]+)" />', page):
+            figures += 1
+            before = page[:m.start()]
+            link = re.search(r'<a class="lrtutor-full-figure" href="([^"]+)" title="[^"]+">$', before)
+            assert link and link[1] == m[1], f"{entry}: figure {m[1]} is not a link to itself"
+            assert (html / entry).parent.joinpath(m[1]).resolve().is_file(), m[1]
+    assert figures >= len([e for e in toc_pages() if (ROOT / f"{e}.ipynb").is_file()])
+
+
+@pytest.mark.book
 def test_offline_javascript_is_served_by_the_book(built_book):
     """MathJax, RequireJS and the widget manager come from _static/, not a CDN."""
     _, html = built_book
