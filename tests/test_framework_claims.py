@@ -447,6 +447,21 @@ def test_keras_callback_clocks_and_the_complete_run(keras):
         keras.Sequential([keras.layers.Dense(10, input_shape=(10,))])
 
 
+def _keras_plateau_replay(keras, losses, **kw):
+    """Keras's ReduceLROnPlateau (factor 0.5) fed ``losses`` as val_loss, one per
+    epoch, on an SGD model at rate 0.1: (the rate after each epoch, the callback)."""
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+    cb = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, verbose=0, **kw)
+    cb.set_model(model)
+    cb.on_train_begin()
+    out = []
+    for k, a in enumerate(losses):
+        cb.on_epoch_end(k, logs={"val_loss": a})
+        out.append(float(np.asarray(model.optimizer.learning_rate)))
+    return np.array(out), cb
+
+
 def test_keras_frameworks_exercises(keras):
     # frameworks.ipynb, exercises 2-4 (Keras 3.15.1, float32: rtol 1e-5):
     # CosineDecay(0.1, decay_steps=10) is 0.05 at step 5 and 0 from step 10 on;
@@ -460,17 +475,7 @@ def test_keras_frameworks_exercises(keras):
     assert max(abs(v) for v in vals[2:]) < 1e-9
 
     def replay(losses, **kw):
-        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
-        cb = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, verbose=0,
-                                               **kw)
-        cb.set_model(model)
-        cb.on_train_begin()
-        out = []
-        for k, a in enumerate(losses):
-            cb.on_epoch_end(k, logs={"val_loss": a})
-            out.append(float(np.asarray(model.optimizer.learning_rate)))
-        return np.array(out)
+        return _keras_plateau_replay(keras, losses, **kw)[0]
 
     np.testing.assert_allclose(
         replay([1.0] + [0.9] * 11, patience=3, cooldown=2, min_lr=0.01),
@@ -547,17 +552,7 @@ def test_keras_plateau_reference_sequence(keras):
     # (PyTorch's default relative threshold would count them as improvements).
     # Keras 3.15.1.
     def replay(losses, **kw):
-        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
-        cb = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
-                                               patience=2, verbose=0, **kw)
-        cb.set_model(model)
-        cb.on_train_begin()
-        out = []
-        for k, a in enumerate(losses):
-            cb.on_epoch_end(k, logs={"val_loss": a})
-            out.append(float(np.asarray(model.optimizer.learning_rate)))
-        return np.array(out), cb
+        return _keras_plateau_replay(keras, losses, patience=2, **kw)
 
     losses = [1.0] + [0.9] * 11
     with_cooldown, cb = replay(losses, cooldown=1, min_lr=0.01)
