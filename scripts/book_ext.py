@@ -171,15 +171,10 @@ A11Y_REPAIRS = [        # (pattern, replacement), applied with re.sub; idempoten
 ]
 
 
-def _accessibility_repairs(app, exception):
-    if exception is not None or app.builder.format != "html":
-        return
-    for page in pathlib.Path(app.outdir).rglob("*.html"):
-        text = original = page.read_text(encoding="utf-8")
-        for pattern, replacement in A11Y_REPAIRS:
-            text = re.sub(pattern, replacement, text)
-        if text != original:
-            page.write_text(text, encoding="utf-8")
+def _accessibility_repairs(text):
+    for pattern, replacement in A11Y_REPAIRS:
+        text = re.sub(pattern, replacement, text)
+    return text
 
 
 # Where a narrow screen may break code: after a dot or an opening parenthesis
@@ -192,15 +187,9 @@ _BREAK_AFTER = re.compile(r"(\.(?=[A-Za-z_])|\((?=[^)]))")
 _SIG_PAREN = '<span class="sig-paren">(</span>'
 
 
-def _code_break_points(app, exception):
-    if exception is not None or app.builder.format != "html":
-        return
-    for page in pathlib.Path(app.outdir).rglob("*.html"):
-        text = original = page.read_text(encoding="utf-8")
-        text = _PRE_SPAN.sub(lambda m: m[1] + _BREAK_AFTER.sub(r"\1<wbr>", m[2]) + m[3], text)
-        text = re.sub(re.escape(_SIG_PAREN) + r"(?!<wbr>)", _SIG_PAREN + "<wbr>", text)
-        if text != original:
-            page.write_text(text, encoding="utf-8")
+def _code_break_points(text):
+    text = _PRE_SPAN.sub(lambda m: m[1] + _BREAK_AFTER.sub(r"\1<wbr>", m[2]) + m[3], text)
+    return re.sub(re.escape(_SIG_PAREN) + r"(?!<wbr>)", _SIG_PAREN + "<wbr>", text)
 
 
 # A chapter's figures are notebook outputs, scaled down to the width of the
@@ -211,14 +200,22 @@ _OUTPUT_FIGURE = re.compile(r'<img alt="[^"]*" src="((?:\.\./)*_images/[^"]+)" /
 FULL_SIZE_TITLE = "Open the figure at full size"
 
 
-def _full_size_figures(app, exception):
+def _full_size_figures(text):
+    return _OUTPUT_FIGURE.sub(lambda m: (f'<a class="lrtutor-full-figure" href="{m[1]}" '
+                                         f'title="{FULL_SIZE_TITLE}">{m[0]}</a>'), text)
+
+
+#: Text repairs of every built HTML page, in order, in one read and write.
+HTML_REPAIRS = (_accessibility_repairs, _code_break_points, _full_size_figures)
+
+
+def _repair_html(app, exception):
     if exception is not None or app.builder.format != "html":
         return
     for page in pathlib.Path(app.outdir).rglob("*.html"):
         text = original = page.read_text(encoding="utf-8")
-        text = _OUTPUT_FIGURE.sub(
-            lambda m: (f'<a class="lrtutor-full-figure" href="{m[1]}" '
-                       f'title="{FULL_SIZE_TITLE}">{m[0]}</a>'), text)
+        for repair in HTML_REPAIRS:
+            text = repair(text)
         if text != original:
             page.write_text(text, encoding="utf-8")
 
@@ -284,8 +281,6 @@ def setup(app):
     app.connect("html-page-context", _local_font_awesome)
     app.connect("config-inited", _default_mode)
     app.connect("config-inited", _repository_buttons)
-    app.connect("build-finished", _accessibility_repairs)
-    app.connect("build-finished", _code_break_points)
-    app.connect("build-finished", _full_size_figures)
+    app.connect("build-finished", _repair_html)
     app.connect("autodoc-skip-member", _skip_annotation_only)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
