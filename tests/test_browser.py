@@ -78,8 +78,14 @@ BOOK_SOURCES = BOOK_ROOT / "book"
 # Chapters are the notebooks, numbered 1, 2, ... in _toc.yml order (numbered
 # parts, continuous across parts): chapter n has equations (n.1), ... and
 # figures Fig. n.1, ...
-CHAPTER_NUMBER = {entry: n for n, entry in enumerate(
-    (e for e in PAGES if (BOOK_SOURCES / f"{pathlib.PurePath(e).name}.ipynb").exists()), 1)}
+
+
+def _is_chapter(entry):
+    return (BOOK_SOURCES / f"{pathlib.PurePath(entry).name}.ipynb").exists()
+
+
+CHAPTERS = [e for e in PAGES if _is_chapter(e)]
+CHAPTER_NUMBER = {entry: n for n, entry in enumerate(CHAPTERS, 1)}
 
 
 @pytest.fixture(scope="module")
@@ -210,10 +216,6 @@ def opened(request, browser_context, server):
         yield entry, page, log
     finally:
         page.close()
-
-
-def _is_chapter(entry):
-    return (BOOK_SOURCES / f"{pathlib.PurePath(entry).name}.ipynb").exists()
 
 
 # Text of the page outside code, scripts and typeset math.
@@ -589,10 +591,6 @@ def test_page_fits_a_phone(opened):
     assert layout["wide"] == [], f"{entry}: figures wider than the screen: {layout['wide'][:3]}"
 
 
-def _chapters():
-    return [e for e in PAGES if (BOOK_SOURCES / f"{pathlib.PurePath(e).name}.ipynb").exists()]
-
-
 # The focused element, and whether its focus is drawn: :focus-visible matches
 # and the style draws a ring (the theme's rule is a 3 px solid outline).
 FOCUS = """() => {
@@ -658,7 +656,7 @@ def operate_animation_by_keyboard(page, anim, where):
 
 def test_figures_stay_legible_in_dark_mode(browser_context, server):
     """In the dark colour mode every figure keeps a light ground under its dark ink."""
-    chapters = _chapters()
+    chapters = CHAPTERS
     assert chapters
     page, _ = open_page(browser_context, server, f"{chapters[0]}.html")
     try:
